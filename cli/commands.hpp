@@ -1,0 +1,18 @@
+// Command handlers: each takes its parsed options, calls lib/, and renders the result.
+// They return a Status; the error boundary in cli/app.cpp turns it into an exit code.
+#pragma once
+
+#include "cli/options.hpp"
+#include "cli/terminal.hpp"
+#include "util/result.hpp"
+
+namespace rollout::cli {
+
+Status plan_validate(const GlobalOptions& g, const ValidateOptions& o, Terminal& t);
+Status print_version(const VersionOptions& o, Terminal& t);
+Status print_completion(const CompletionOptions& o, Terminal& t);
+
+// A registered command whose implementation has not landed yet.
+Status not_implemented(const std::string& command);
+
+}  // namespace rollout::cli

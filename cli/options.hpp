@@ -1,0 +1,88 @@
+// The parsed command line, as plain structs: cli/app.cpp fills them, the command handlers read them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rollout::cli {
+
+// Flags every command accepts, named as kubectl names them.
+struct GlobalOptions {
+  std::string kubeconfig;  // --kubeconfig; else $KUBECONFIG; else ~/.kube/config
+  std::string context;     // --context
+  std::string namespace_;  // -n/--namespace; else the context's namespace; else "default"
+  std::string state_dir;   // --state-dir: local targets' state, pid files and logs
+  std::string color = "auto";  // --color auto|always|never (NO_COLOR wins over auto)
+  int verbosity = 0;           // -v, repeatable
+};
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  std::string output = "text";
+};
+
+struct DiffOptions {
+  std::string file;
+  std::string output = "text";
+};
+
+struct ApplyOptions {
+  std::string file;
+  std::string dry_run;  // "", "client" or "server"
+  bool yes = false;
+  std::string output = "text";
+  std::string timeout;
+  bool until_pause = false;
+};
+
+struct StatusOptions {
+  std::string name;
+  bool watch = false;
+  std::string output = "text";
+};
+
+struct PromoteOptions {
+  std::string name;
+  bool full = false;
+};
+
+// abort, pause, resume, history: a rollout name and nothing else.
+struct NameOptions {
+  std::string name;
+  std::string output = "text";
+};
+
+struct ListOptions {
+  std::string output = "text";
+};
+
+struct SandboxUpOptions {
+  int port = 6443;
+  std::string address = "127.0.0.1";
+  std::string kubeconfig_out;
+  std::string data_dir;
+  bool plain_http = false;
+};
+
+struct ModelServerOptions {
+  int port = 0;
+  std::string host = "127.0.0.1";
+  std::string model;
+  std::string version;
+  double error_rate = 0;
+  std::string ttft = "50ms";
+  std::string itl = "10ms";
+  std::string startup = "0s";
+  bool crash_on_start = false;
+  std::string on_sigterm = "drain";  // drain | abort
+};
+
+struct CompletionOptions {
+  std::string shell;
+};
+
+struct VersionOptions {
+  std::string output = "text";
+};
+
+}  // namespace rollout::cli

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The binary as users and scripts see it: exit codes, help, completion, the plans/ corpus.
+set -u
+rollout=$1
+src=$2
+pass=0 fail=0
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [[ $rc == "$want" ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name: exit $rc, want $want"; echo "$out" | head -20; fi
+}
+contains() {  # contains NAME NEEDLE COMMAND...
+  local name=$1 needle=$2; shift 2
+  local out
+  out=$("$@" 2>&1)
+  if grep -qF -- "$needle" <<<"$out"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name: output lacks '$needle'"; echo "$out" | head -20; fi
+}
+
+cd "$src"
+check "every plan in plans/ is valid" 0 "$rollout" plan validate plans/*.yaml
+check "a bad plan exits 2" 2 "$rollout" plan validate tests/bad-plans/unknown-field-typo.yaml
+check "one bad file among good ones exits 2" 2 "$rollout" plan validate plans/inferencepool-blue-green.yaml tests/bad-plans/unknown-field-typo.yaml
+check "a missing file exits 2" 2 "$rollout" plan validate /nonexistent/plan.yaml
+contains "a missing file is named" "/nonexistent/plan.yaml:1:1: cannot read the file" "$rollout" plan validate /nonexistent/plan.yaml
+check "no subcommand is a usage error" 2 "$rollout"
+check "an unknown subcommand is a usage error" 2 "$rollout" frobnicate
+check "an unknown flag is a usage error" 2 "$rollout" plan validate --frob plans/inferencepool-blue-green.yaml
+check "a bad --output value is a usage error" 2 "$rollout" plan validate -o yaml plans/inferencepool-blue-green.yaml
+check "global flags work after subcommands" 0 "$rollout" plan validate plans/inferencepool-blue-green.yaml -n prod --context x
+check "version" 0 "$rollout" version
+contains "version names the plan API" "rollout/v1alpha1" "$rollout" version
+contains "version -o json" '"version":' "$rollout" version -o json
+check "validate reads standard input" 0 bash -c "\"$rollout\" plan validate - < plans/inferencepool-blue-green.yaml"
+contains "validate -o json reports errors" '"line":' "$rollout" plan validate -o json tests/bad-plans/unknown-field-typo.yaml
+check "unimplemented commands exit 1" 1 "$rollout" status food-review
+
+# --help describes the whole command tree.
+for cmd in "" "plan" "plan validate" "plan diff" "plan apply" "status" "promote" "abort" "pause" "resume" \
+           "history" "list" "sandbox" "sandbox up" "sandbox model-server" "completion" "version"; do
+  # shellcheck disable=SC2086
+  check "rollout $cmd --help" 0 "$rollout" $cmd --help
+done
+contains "apply --help lists --dry-run" "--dry-run" "$rollout" plan apply --help
+contains "apply --help lists --until-pause" "--until-pause" "$rollout" plan apply --help
+contains "top-level help lists exit codes" "7 locked by another apply" "$rollout" --help
+contains "global flags in help" "--kubeconfig" "$rollout" status --help
+
+# The committed completion scripts are what the binary generates, and they load.
+for shell in bash zsh fish; do
+  case $shell in bash) f=completions/rollout.bash ;; zsh) f=completions/_rollout ;; fish) f=completions/rollout.fish ;; esac
+  check "completions/$shell is up to date" 0 diff <("$rollout" completion $shell) "$f"
+done
+check "bash completion loads" 0 bash -c "source completions/rollout.bash && complete -p rollout"
+out=$(bash -c 'source completions/rollout.bash; COMP_WORDS=(rollout plan ""); COMP_CWORD=2; _rollout; echo "${COMPREPLY[*]}"')
+if [[ " $out " == *" validate "* && " $out " == *" apply "* ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bash completion of 'rollout plan ': $out"; fi
+out=$(bash -c 'source completions/rollout.bash; COMP_WORDS=(rollout plan apply --dry-run= x -o ""); COMP_CWORD=6; _rollout; echo "${COMPREPLY[*]}"')
+if [[ "$out" == "text json" ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bash completion of -o values: $out"; fi
+
+echo "cli_contract: $pass passed, $fail failed"
+[[ $fail == 0 ]]
