@@ -207,8 +207,8 @@ CommandInfo describe(const CLI::App& app, const Bindings& b) {
     for (const auto& s : opt->get_snames()) o.names.push_back("-" + s);
     for (const auto& l : opt->get_lnames()) o.names.push_back("--" + l);
     o.description = opt->get_description();
-    o.takes_value = opt->get_type_size() != 0;
-    o.optional_value = o.takes_value && opt->get_expected_min() == 0;
+    o.takes_value = opt->get_items_expected_max() != 0;
+    o.optional_value = o.takes_value && opt->get_items_expected_min() == 0;
     if (auto c = b.choices.find(opt); c != b.choices.end()) o.choices = c->second;
     o.file_value = b.file_options.count(opt) > 0;
     info.options.push_back(o);

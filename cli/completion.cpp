@@ -24,6 +24,15 @@ void walk(const CommandInfo& c, const std::string& path, std::vector<OptionInfo>
   for (const auto& s : c.subcommands) walk(s, path.empty() ? s.name : path + " " + s.name, inherited, f);
 }
 
+// Removes repeated words, keeping the first of each.
+void dedupe(std::vector<std::string>& words) {
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  for (auto& w : words)
+    if (seen.insert(w).second) out.push_back(w);
+  words = out;
+}
+
 std::string fish_escape(const std::string& s) {
   std::string out;
   for (char ch : s) {
@@ -53,6 +62,7 @@ std::string bash_function(const CommandInfo& root) {
       }
     }
     words.push_back("--help");
+    dedupe(words);
     cases << "    \"" << path << "\") words=\"" << join(words) << "\"";
     if (c.file_args) cases << "; files=1";
     if (!c.arg_choices.empty()) cases << "; args=\"" << join(c.arg_choices) << "\"";

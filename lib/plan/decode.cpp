@@ -13,10 +13,10 @@ namespace {
 void check_dns_label(ObjectReader& r, std::string_view key, const std::string& value, size_t max_len) {
   static const std::regex label("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   if (!std::regex_match(value, label))
-    r.error_at(key, r.child_path(key) + ": " + quote(value) +
+    r.error_at(key, quote(value) +
                         " is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit");
   else if (value.size() > max_len)
-    r.error_at(key, r.child_path(key) + ": " + quote(value) + " is longer than " + std::to_string(max_len) + " characters");
+    r.error_at(key, quote(value) + " is longer than " + std::to_string(max_len) + " characters");
 }
 
 void decode_metadata(ReadContext& ctx, const YamlNodePtr& node, Plan& plan) {
@@ -48,7 +48,7 @@ Adapters decode_adapters(ReadContext& ctx, const YamlNodePtr& node, const std::s
     if (auto v = lr.string("source")) l.source = *v;
     if (auto v = lr.string("baseModel")) l.base_model = *v;
     if (!l.id.empty() && !ids.insert(l.id).second)
-      lr.error_at("id", item_path + ".id: adapter " + quote(l.id) + " is listed twice");
+      lr.error_at("id", "adapter " + quote(l.id) + " is listed twice");
     a.load.push_back(l);
   });
   if (auto v = r.strings("unloadOnSuccess")) {
@@ -94,9 +94,9 @@ std::optional<Step> decode_step(ReadContext& ctx, const YamlNodePtr& node, const
   auto keys = r.present_keys();
   if (keys.size() != 1) {
     if (keys.empty() && node->entries.empty())
-      r.error(path + ": empty step: expected one of \"setWeight\", \"setHeaderRoute\", \"setMirror\", \"pause\", \"analysis\" or \"updateReplicas\"");
+      r.error("empty step: expected one of \"setWeight\", \"setHeaderRoute\", \"setMirror\", \"pause\", \"analysis\" or \"updateReplicas\"");
     else if (keys.size() > 1)
-      r.error_at(keys[1], path + ": a step has exactly one action, found " + quote(keys[0]) + " and " + quote(keys[1]));
+      r.error_near(keys[1], "a step has exactly one action, found " + quote(keys[0]) + " and " + quote(keys[1]));
     if (keys.empty()) return std::nullopt;
   }
   const std::string& key = keys[0];
@@ -156,11 +156,11 @@ void decode_provider(ObjectReader& r, Gate& g) {
   for (const auto& k : keys)
     if (k == "prometheus" || k == "scrape" || k == "http") providers.push_back(k);
   if (providers.empty()) {
-    r.error(r.path() + ": a gate needs one provider: \"prometheus\", \"scrape\" or \"http\"");
+    r.error("a gate needs one provider: \"prometheus\", \"scrape\" or \"http\"");
     return;
   }
   if (providers.size() > 1)
-    r.error_at(providers[1], r.path() + ": a gate has exactly one provider, found " + quote(providers[0]) + " and " + quote(providers[1]));
+    r.error_near(providers[1], "a gate has exactly one provider, found " + quote(providers[0]) + " and " + quote(providers[1]));
   const std::string& p = providers[0];
   ObjectReader pr(ctx, r.raw(p), r.child_path(p),
                   p == "prometheus" ? "PrometheusProvider" : p == "scrape" ? "ScrapeProvider" : "HttpProvider");
@@ -172,7 +172,7 @@ void decode_provider(ObjectReader& r, Gate& g) {
     q.bearer_token_file = pr.string("bearerTokenFile");
     if (auto v = pr.boolean("insecureSkipVerify")) q.insecure_skip_verify = *v;
     if (!q.address.empty() && !starts_with(q.address, "http://") && !starts_with(q.address, "https://"))
-      pr.error_at("address", pr.child_path("address") + ": " + quote(q.address) + " is not an http:// or https:// URL");
+      pr.error_at("address", quote(q.address) + " is not an http:// or https:// URL");
     g.provider = q;
   } else if (p == "scrape") {
     ScrapeQuery q;
@@ -181,7 +181,7 @@ void decode_provider(ObjectReader& r, Gate& g) {
     if (auto v = pr.one_of("metric", kMetrics)) q.metric = *v;
     if (auto v = pr.string("path")) q.path = *v;
     if (q.preset == "tgi" && starts_with(q.metric, "ttft"))
-      pr.error_at("metric", pr.child_path("metric") + ": TGI exposes no time-to-first-token metric");
+      pr.error_at("metric", "TGI exposes no time-to-first-token metric");
     g.provider = q;
   } else {
     HttpProbe h;
@@ -191,7 +191,7 @@ void decode_provider(ObjectReader& r, Gate& g) {
     h.model_listed = pr.string("modelListed");
     if (auto v = pr.one_of("from", {"canary", "stable", "all"})) h.from = *v;
     h.timeout = pr.duration("timeout");
-    if (!h.path.empty() && h.path[0] != '/') pr.error_at("path", pr.child_path("path") + ": must start with \"/\"");
+    if (!h.path.empty() && h.path[0] != '/') pr.error_at("path", "must start with \"/\"");
     g.provider = h;
   }
 }
@@ -206,7 +206,7 @@ std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const
   decode_provider(r, g);
   if (auto v = r.duration("interval")) {
     g.interval = *v;
-    if (v->count() < 1000) r.error_at("interval", r.child_path("interval") + ": must be at least 1s");
+    if (v->count() < 1000) r.error_at("interval", "must be at least 1s");
   }
   g.count = r.integer("count", 1, 100000);
   g.initial_delay = r.duration("initialDelay");
@@ -222,15 +222,15 @@ std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const
     if (auto v = cr.one_of("baseline", {"stable"})) cmp.baseline = *v;
     cmp.max_ratio = cr.number("maxRatio");
     cmp.max_increase = cr.number("maxIncrease");
-    if (cmp.max_ratio && *cmp.max_ratio <= 0) cr.error_at("maxRatio", cr.child_path("maxRatio") + ": must be greater than 0");
-    if (cmp.max_increase && *cmp.max_increase < 0) cr.error_at("maxIncrease", cr.child_path("maxIncrease") + ": must not be negative");
+    if (cmp.max_ratio && *cmp.max_ratio <= 0) cr.error_at("maxRatio", "must be greater than 0");
+    if (cmp.max_increase && *cmp.max_increase < 0) cr.error_at("maxIncrease", "must not be negative");
     if (cr.valid() && !cmp.max_ratio && !cmp.max_increase)
-      cr.error(cr.path() + ": give \"maxRatio\" or \"maxIncrease\"");
+      cr.error("give \"maxRatio\" or \"maxIncrease\"");
     g.compare = cmp;
   }
-  bool http = std::holds_alternative<HttpProbe>(g.provider);
-  if (r.valid() && !http && !g.success_condition && !g.failure_condition && !g.compare)
-    r.error(path + ": a metric gate needs \"successCondition\", \"failureCondition\" or \"compare\"");
+  const bool metric = r.has("prometheus") || r.has("scrape");
+  if (metric && !r.has("http") && !g.success_condition && !g.failure_condition && !g.compare)
+    r.error("a metric gate needs \"successCondition\", \"failureCondition\" or \"compare\"");
   return g;
 }
 
@@ -283,9 +283,9 @@ Decoded decode_plan(ReadContext& ctx, const YamlNodePtr& root, Plan& plan) {
   ObjectReader r(ctx, root, "", "RolloutPlan");
   if (!r.valid()) return decoded;
   if (auto v = r.string("apiVersion"); v && *v != "rollout/v1alpha1")
-    r.error_at("apiVersion", "apiVersion: " + quote(*v) + " is not supported (expected \"rollout/v1alpha1\")");
+    r.error_at("apiVersion", quote(*v) + " is not supported (expected \"rollout/v1alpha1\")");
   if (auto v = r.string("kind"); v && *v != "RolloutPlan")
-    r.error_at("kind", "kind: " + quote(*v) + " is not a rollout plan (expected \"RolloutPlan\")");
+    r.error_at("kind", quote(*v) + " is not a rollout plan (expected \"RolloutPlan\")");
   if (auto m = r.raw("metadata")) decode_metadata(ctx, m, plan);
   if (auto s = r.raw("spec")) decode_spec(ctx, s, plan, decoded);
   return decoded;

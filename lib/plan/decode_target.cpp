@@ -22,7 +22,7 @@ BackendRef decode_backend(ReadContext& ctx, const YamlNodePtr& node, const std::
   }
   if (auto v = r.integer("port", 1, 65535)) b.port = *v;
   if (r.valid() && b.kind == "Service" && !b.port)
-    r.error(path + ": \"port\" is required for a Service backend (Gateway API)");
+    r.error("\"port\" is required for a Service backend (Gateway API)");
   return b;
 }
 
@@ -34,17 +34,17 @@ Target decode_http_route(ReadContext& ctx, const YamlNodePtr& node, const std::s
     ObjectReader s(ctx, sel, r.child_path("selector"), "LabelSelector");
     if (auto m = s.string_map("matchLabels")) {
       t.match_labels = *m;
-      if (m->empty()) s.error_at("matchLabels", s.child_path("matchLabels") + ": must select at least one label");
+      if (m->empty()) s.error_at("matchLabels", "must select at least one label");
     }
   }
   if (r.valid() && r.has("name") == r.has("selector"))
-    r.error(path + ": give exactly one of \"name\" (one route) or \"selector\" (every matching route)");
+    r.error("give exactly one of \"name\" (one route) or \"selector\" (every matching route)");
   if (auto v = r.integer("rule", 0, 63)) t.rule = *v;
   if (r.has("stable")) t.stable = decode_backend(ctx, r.raw("stable"), r.child_path("stable"));
   if (r.has("canary")) t.canary = decode_backend(ctx, r.raw("canary"), r.child_path("canary"));
   if (r.has("stable") && r.has("canary") && !t.stable.name.empty() && t.stable.name == t.canary.name &&
       t.stable.kind == t.canary.kind)
-    r.error_at("canary", r.child_path("canary") + ": canary and stable are the same backend " + quote(t.stable.name));
+    r.error_at("canary", "canary and stable are the same backend " + quote(t.stable.name));
   return t;
 }
 
@@ -55,7 +55,7 @@ Target decode_inference_model(ReadContext& ctx, const YamlNodePtr& node, const s
   if (auto v = r.string("stable")) t.stable = *v;
   if (auto v = r.string("canary")) t.canary = *v;
   if (!t.stable.empty() && t.stable == t.canary)
-    r.error_at("canary", r.child_path("canary") + ": canary and stable are the same target model " + quote(t.stable));
+    r.error_at("canary", "canary and stable are the same target model " + quote(t.stable));
   return t;
 }
 
@@ -69,7 +69,7 @@ Target decode_inference_model_rewrite(ReadContext& ctx, const YamlNodePtr& node,
   if (auto v = r.string("stable")) t.stable = *v;
   if (auto v = r.string("canary")) t.canary = *v;
   if (!t.stable.empty() && t.stable == t.canary)
-    r.error_at("canary", r.child_path("canary") + ": canary and stable are the same modelRewrite " + quote(t.stable));
+    r.error_at("canary", "canary and stable are the same modelRewrite " + quote(t.stable));
   return t;
 }
 
@@ -106,7 +106,7 @@ std::variant<NginxBalancer, HaproxyBalancer> decode_balancer(ReadContext& ctx, c
   ObjectReader r(ctx, node, path, "LoadBalancer");
   auto keys = r.present_keys();
   if (r.valid() && keys.size() != 1)
-    r.error(path + ": give exactly one of \"nginx\" or \"haproxy\"");
+    r.error("give exactly one of \"nginx\" or \"haproxy\"");
   if (r.has("haproxy")) {
     HaproxyBalancer h;
     ObjectReader hr(ctx, r.raw("haproxy"), r.child_path("haproxy"), "HaproxyBalancer");
@@ -155,15 +155,15 @@ void decode_replicas(ObjectReader& r, LocalTarget& t) {
     if (auto v = rr.string("host")) rep.host = *v;
     if (!rr.valid()) return;
     if (!rep.name.empty() && !names.insert(rep.name).second)
-      rr.error_at("name", path + ".name: duplicate replica name " + quote(rep.name));
+      rr.error_at("name", "duplicate replica name " + quote(rep.name));
     if (rep.port && !ports.insert(rep.port).second)
-      rr.error_at("port", path + ".port: port " + std::to_string(rep.port) + " is used by another replica");
+      rr.error_at("port", "port " + std::to_string(rep.port) + " is used by another replica");
     if (rr.has("gpu") && !gpus.insert(rep.gpu).second)
-      rr.error_at("gpu", path + ".gpu: GPU " + std::to_string(rep.gpu) + " is given to another replica");
+      rr.error_at("gpu", "GPU " + std::to_string(rep.gpu) + " is given to another replica");
     t.replicas.push_back(rep);
   });
   auto v = r.raw("replicas");
-  if (v && v->is_sequence() && v->items.empty()) r.error_at("replicas", r.child_path("replicas") + ": must list at least one replica");
+  if (v && v->is_sequence() && v->items.empty()) r.error_at("replicas", "must list at least one replica");
 }
 
 Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string& path) {
@@ -180,7 +180,7 @@ Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string
     if (auto v = h.string("path")) t.health_path = *v;
     if (auto v = h.duration("timeout")) t.health_timeout = *v;
     if (!t.health_path.empty() && t.health_path[0] != '/')
-      h.error_at("path", h.child_path("path") + ": must start with \"/\"");
+      h.error_at("path", "must start with \"/\"");
   }
   if (r.has("drain")) {
     ObjectReader d(ctx, r.raw("drain"), r.child_path("drain"), "LocalDrain");
@@ -189,7 +189,7 @@ Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string
   if (auto v = r.integer("maxUnavailable", 1, 1024)) {
     t.max_unavailable = *v;
     if (!t.replicas.empty() && *v > static_cast<int>(t.replicas.size()))
-      r.error_at("maxUnavailable", r.child_path("maxUnavailable") + ": " + std::to_string(*v) +
+      r.error_at("maxUnavailable", std::to_string(*v) +
                                        " is more than the " + std::to_string(t.replicas.size()) + " replicas");
   }
   return t;
@@ -249,11 +249,11 @@ std::optional<Target> decode_target(ReadContext& ctx, const YamlNodePtr& node, c
   if (keys.empty()) {
     std::vector<std::string> names;
     for (const auto& k : kTargetKinds) names.push_back(k.key);
-    r.error(path + ": expected exactly one target block: " + quoted_list(names));
+    r.error("expected exactly one target block: " + quoted_list(names));
     return std::nullopt;
   }
   if (keys.size() > 1) {
-    r.error_at(keys[1], path + ": only one target block is allowed, found " + quote(keys[0]) + " and " + quote(keys[1]));
+    r.error_near(keys[1], "only one target block is allowed, found " + quote(keys[0]) + " and " + quote(keys[1]));
   }
   for (const auto& kind : kTargetKinds) {
     if (kind.key == keys[0]) return kind.decode(ctx, r.raw(kind.key), r.child_path(kind.key));

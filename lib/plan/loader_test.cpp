@@ -56,17 +56,17 @@ TEST_CASE("a LoRA canary plan loads into typed values", "[plan]") {
   CHECK(f.plans[0].positions.at("spec.steps[3]").line == 18);
 }
 
-TEST_CASE("every problem is reported, not only the first", "[plan]") {
+TEST_CASE("every problem is reported and not only the first", "[plan]") {
   std::string text = kLoraPlan;
   text.replace(text.find("setWeight: 50"), 13, "setWeight: 5");
   text.replace(text.find("gates: [health]"), 15, "gates: [helth]");
   auto errs = errors_of(text);
   REQUIRE(errs.size() == 2);
-  CHECK(errs[0] == "p.yaml:17:23: spec.steps[2].analysis.gates[0]: unknown gate \"helth\" (did you mean \"health\"?)");
+  CHECK(errs[0] == "p.yaml:17:26: spec.steps[2].analysis.gates[0]: unknown gate \"helth\" (did you mean \"health\"?)");
   CHECK(errs[1] == "p.yaml:18:18: spec.steps[3].setWeight: setWeight 5 does not increase on the previous setWeight 10: weights must go up step by step");
 }
 
-TEST_CASE("quoted numbers are strings, and strings are not numbers", "[plan]") {
+TEST_CASE("quoted numbers are strings and strings are not numbers", "[plan]") {
   std::string text = kLoraPlan;
   text.replace(text.find("setWeight: 10"), 13, "setWeight: \"10\"");
   auto errs = errors_of(text);

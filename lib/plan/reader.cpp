@@ -325,9 +325,16 @@ std::optional<nlohmann::json> ObjectReader::free_form(std::string_view key) {
   return yaml_to_json(ctx_, *v, path);
 }
 
+void ObjectReader::error(const std::string& message) { ctx_.diags.add(pos(), with_path(path_, message)); }
+
 void ObjectReader::error_at(std::string_view key, const std::string& message) {
   auto v = raw(key);
   ctx_.diags.add(v ? v->pos : pos(), with_path(v ? child_path(key) : path_, message));
+}
+
+void ObjectReader::error_near(std::string_view key, const std::string& message) {
+  auto v = raw(key);
+  ctx_.diags.add(v ? v->pos : pos(), with_path(path_, message));
 }
 
 }  // namespace rollout::plan

@@ -60,9 +60,11 @@ class ObjectReader {
   std::optional<std::map<std::string, std::string>> string_map(std::string_view key);
   std::optional<nlohmann::json> free_form(std::string_view key);  // any mapping, as JSON
 
-  // Reports `message` at the value of `key` (or at this object if absent).
+  // Report `message` prefixed with a field path: error() at this object, error_at() at the value
+  // of `key` naming that field, error_near() at the value of `key` naming this object.
+  void error(const std::string& message);
   void error_at(std::string_view key, const std::string& message);
-  void error(const std::string& message) { ctx_.diags.add(pos(), message); }
+  void error_near(std::string_view key, const std::string& message);
 
  private:
   void check_keys(const ObjectSpec& spec);

@@ -160,6 +160,21 @@ class TreeBuilder : public YAML::EventHandler {
   SourcePos doc_start_;
 };
 
+// YAML forbids tabs in indentation and yaml-cpp's message does not say so: add a hint.
+std::string tab_indentation_before(std::string_view text, int line) {
+  int n = 1;
+  for (size_t start = 0; start < text.size() && n <= line; ++n) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(start, end - start);
+    size_t indent = l.find_first_not_of(" \t");
+    if (indent != std::string_view::npos && l.substr(0, indent).find('\t') != std::string_view::npos)
+      return " (line " + std::to_string(n) + " is indented with a tab; YAML allows only spaces)";
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace
 
 YamlParse parse_yaml(std::string_view text) {
@@ -171,7 +186,9 @@ YamlParse parse_yaml(std::string_view text) {
     while (parser.HandleNextDocument(builder)) {
     }
   } catch (const YAML::Exception& e) {
-    out.diagnostics.add(to_pos(e.mark), "YAML syntax error: " + e.msg);
+    SourcePos pos = to_pos(e.mark);
+    std::string hint = tab_indentation_before(text, pos.line);
+    out.diagnostics.add(pos, "YAML syntax error: " + e.msg + hint);
   } catch (const std::exception& e) {
     out.diagnostics.add({1, 1}, std::string("YAML syntax error: ") + e.what());
   }

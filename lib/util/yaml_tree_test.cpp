@@ -37,7 +37,7 @@ TEST_CASE("several documents are all returned", "[yaml]") {
   CHECK(p.documents.size() == 2);
 }
 
-TEST_CASE("deep nesting is refused, not a crash", "[yaml]") {
+TEST_CASE("deep nesting is refused and does not crash", "[yaml]") {
   std::string deep(100000, '[');
   auto p = parse_yaml(deep);
   CHECK_FALSE(p.diagnostics.empty());

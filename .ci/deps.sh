@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything rollout needs to build and test, from Debian bookworm packages only.
+# Sourced by tests/run.sh and examples/quickstart.sh; safe to run again (installs only what is missing).
+set -euo pipefail
+
+ROLLOUT_PACKAGES=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries (REFERENCE.md: C++ libraries in Debian bookworm)
+  libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libcpp-httplib-dev libdtl-dev catch2
+  # tests: schema cross-check, completion scripts in every shell
+  python3 python3-jsonschema python3-yaml bash-completion zsh fish
+)
+
+rollout_install_deps() {
+  local missing=()
+  for p in "${ROLLOUT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then return 0; fi
+  echo "Installing: ${missing[*]}"
+  local sudo=""
+  if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+rollout_build() {
+  local build_dir=${1:-build}
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROLLOUT_WERROR=ON >/dev/null
+  cmake --build "$build_dir" -j "${ROLLOUT_JOBS:-2}"
+}
