@@ -149,6 +149,21 @@ std::optional<Step> decode_step(ReadContext& ctx, const YamlNodePtr& node, const
 const std::vector<std::string> kMetrics = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99",
                                            "e2e-p99", "queue-depth", "kv-cache-usage", "throughput"};
 
+// Placeholders a Prometheus query template may use; they are filled in per measurement.
+const std::vector<std::string> kQueryPlaceholders = {"canary", "stable", "namespace", "interval", "rollout"};
+
+void check_query_placeholders(ObjectReader& pr, const std::string& query) {
+  static const std::regex placeholder("\\{\\{\\s*([^}]*?)\\s*\\}\\}");
+  for (std::sregex_iterator it(query.begin(), query.end(), placeholder), end; it != end; ++it) {
+    std::string name = (*it)[1].str();
+    if (std::find(kQueryPlaceholders.begin(), kQueryPlaceholders.end(), name) != kQueryPlaceholders.end()) continue;
+    std::string msg = "unknown placeholder {{" + name + "}} (known: {{canary}}, {{stable}}, {{namespace}}, {{interval}}, {{rollout}})";
+    std::string s = closest_match(name, kQueryPlaceholders);
+    if (!s.empty()) msg += " (did you mean {{" + s + "}}?)";
+    pr.error_at("query", msg);
+  }
+}
+
 void decode_provider(ObjectReader& r, Gate& g) {
   ReadContext& ctx = r.context();
   auto keys = r.present_keys();
@@ -171,6 +186,7 @@ void decode_provider(ObjectReader& r, Gate& g) {
     q.timeout = pr.duration("timeout");
     q.bearer_token_file = pr.string("bearerTokenFile");
     if (auto v = pr.boolean("insecureSkipVerify")) q.insecure_skip_verify = *v;
+    check_query_placeholders(pr, q.query);
     if (!q.address.empty() && !starts_with(q.address, "http://") && !starts_with(q.address, "https://"))
       pr.error_at("address", quote(q.address) + " is not an http:// or https:// URL");
     g.provider = q;
@@ -222,10 +238,14 @@ std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const
     if (auto v = cr.one_of("baseline", {"stable"})) cmp.baseline = *v;
     cmp.max_ratio = cr.number("maxRatio");
     cmp.max_increase = cr.number("maxIncrease");
+    cmp.min_ratio = cr.number("minRatio");
+    if (cmp.min_ratio && *cmp.min_ratio <= 0) cr.error_at("minRatio", "must be greater than 0");
+    if (cmp.min_ratio && cmp.max_ratio && *cmp.min_ratio > *cmp.max_ratio)
+      cr.error_at("minRatio", "is greater than maxRatio: no canary could pass");
     if (cmp.max_ratio && *cmp.max_ratio <= 0) cr.error_at("maxRatio", "must be greater than 0");
     if (cmp.max_increase && *cmp.max_increase < 0) cr.error_at("maxIncrease", "must not be negative");
-    if (cr.valid() && !cmp.max_ratio && !cmp.max_increase)
-      cr.error("give \"maxRatio\" or \"maxIncrease\"");
+    if (cr.valid() && !cmp.max_ratio && !cmp.max_increase && !cmp.min_ratio)
+      cr.error("give \"maxRatio\", \"maxIncrease\" or \"minRatio\"");
     g.compare = cmp;
   }
   const bool metric = r.has("prometheus") || r.has("scrape");

@@ -56,7 +56,7 @@ std::vector<ObjectSpec> build() {
        {{"address", req}, {"query", req}, {"timeout"}, {"bearerTokenFile"}, {"insecureSkipVerify"}}},
       {"ScrapeProvider", {{"from"}, {"preset"}, {"metric", req}, {"path"}}},
       {"HttpProvider", {{"path"}, {"expectStatus"}, {"bodyContains"}, {"modelListed"}, {"from"}, {"timeout"}}},
-      {"Compare", {{"baseline"}, {"maxRatio"}, {"maxIncrease"}}},
+      {"Compare", {{"baseline"}, {"maxRatio"}, {"maxIncrease"}, {"minRatio"}}},
       {"Finalize", {{"run"}, {"deleteStable"}}},
   };
 }

@@ -188,8 +188,9 @@ struct HttpProbe {
 
 struct Compare {
   std::string baseline = "stable";
-  std::optional<double> max_ratio;
-  std::optional<double> max_increase;
+  std::optional<double> max_ratio;     // canary / baseline at most this
+  std::optional<double> max_increase;  // canary - baseline at most this
+  std::optional<double> min_ratio;     // canary / baseline at least this (e.g. throughput)
 };
 
 struct Gate {
