@@ -48,7 +48,7 @@ TEST_CASE("validation never crashes or hangs on mangled plans", "[plans][fuzz]")
   std::mt19937 rng(20261122);
   const std::string alphabet = " \n\t:-[]{}#&*!|>'\"%@`,?0123456789abcxyz\x01\xff";
   size_t runs = 0;
-  for (int i = 0; i < 4000; ++i) {
+  for (int i = 0; i < 20000; ++i) {
     std::string text = seeds[rng() % seeds.size()];
     int edits = 1 + rng() % 8;
     for (int e = 0; e < edits && !text.empty(); ++e) {
@@ -68,7 +68,7 @@ TEST_CASE("validation never crashes or hangs on mangled plans", "[plans][fuzz]")
     }
     ++runs;
   }
-  CHECK(runs == 4000);
+  CHECK(runs == 20000);
 }
 
 TEST_CASE("alias bombs in free-form templates are refused", "[plans]") {
@@ -82,4 +82,14 @@ TEST_CASE("alias bombs in free-form templates are refused", "[plans]") {
   PlanFile f = load_plan_text("bomb.yaml", text);
   REQUIRE(f.diagnostics.size() == 1);
   CHECK(f.diagnostics[0].message == "spec.target.deployment.template: too large once aliases are expanded (over 100000 nodes)");
+}
+
+TEST_CASE("validation never crashes on random bytes", "[plans][fuzz]") {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(rng() % 256, '\0');
+    for (auto& c : text) c = static_cast<char>(rng() % 256);
+    PlanFile f = load_plan_text("random.yaml", text);
+    REQUIRE_FALSE(f.ok());
+  }
 }

@@ -29,6 +29,8 @@ std::string YamlNode::describe() const {
 
 namespace {
 
+constexpr size_t kMaxDocuments = 1000;
+
 SourcePos to_pos(const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return {1, 1};
   return {mark.line + 1, mark.column + 1};
@@ -183,7 +185,21 @@ YamlParse parse_yaml(std::string_view text) {
   TreeBuilder builder(out);
   try {
     YAML::Parser parser(in);
+    // yaml-cpp 0.7 can loop forever emitting empty documents on some malformed input (",a,b"):
+    // stop when a document starts where the previous one did, and cap the count.
     while (parser.HandleNextDocument(builder)) {
+      const auto& docs = out.documents;
+      const size_t n = docs.size();
+      if (n >= 2 && docs[n - 1].root->is_null() && docs[n - 1].start.line == docs[n - 2].start.line &&
+          docs[n - 1].start.column == docs[n - 2].start.column) {
+        out.documents.pop_back();
+        out.diagnostics.add(docs[n - 2].start, "YAML syntax error: unexpected character; the parser cannot continue");
+        break;
+      }
+      if (n > kMaxDocuments) {
+        out.diagnostics.add(docs.back().start, "too many YAML documents (more than " + std::to_string(kMaxDocuments) + ")");
+        break;
+      }
     }
   } catch (const YAML::Exception& e) {
     SourcePos pos = to_pos(e.mark);

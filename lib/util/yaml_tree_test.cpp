@@ -49,3 +49,9 @@ TEST_CASE("aliases share the anchored node", "[yaml]") {
   const auto& root = *p.documents[0].root;
   CHECK(root.find("a") == root.find("b"));
 }
+
+TEST_CASE("input that makes yaml-cpp loop is reported and the parse ends", "[yaml]") {
+  auto p = parse_yaml(",iVra,iVr");
+  REQUIRE(p.diagnostics.size() == 1);
+  CHECK(p.diagnostics.items()[0].message == "YAML syntax error: unexpected character; the parser cannot continue");
+}
