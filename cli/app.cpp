@@ -52,8 +52,9 @@ void add_global_flags(CLI::App& app, Bindings& b) {
   b.file_options[app.add_option("--kubeconfig", g.kubeconfig,
                                 "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")] = true;
   app.add_option("--context", g.context, "The kubeconfig context to use (default: its current-context)");
-  app.add_option("-n,--namespace", g.namespace_,
-                 "Namespace of the rollout and its objects (default: the plan's, then the context's, then \"default\")");
+  app.add_option(
+      "-n,--namespace", g.namespace_,
+      "Namespace of the rollout and its objects (default: the plan's, then the context's, then \"default\")");
   b.file_options[app.add_option("--state-dir", g.state_dir,
                                 "Directory for local targets' state, locks, pid files and logs "
                                 "(default: $XDG_STATE_HOME/rollout)")] = true;
@@ -91,15 +92,17 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
                             "Run the plan to completion, gating every step and rolling back on failure; "
                             "resumes a stopped run");
   apply->add_option("file", b.apply.file, "Plan file")->required();
-  auto* dry = apply->add_option("--dry-run", b.apply.dry_run,
-                                "client: print what would change; server: also send every change with dryRun=All")
+  auto* dry = apply
+                  ->add_option("--dry-run", b.apply.dry_run,
+                               "client: print what would change; server: also send every change with dryRun=All")
                   ->check(CLI::IsMember({"client", "server"}))
                   ->expected(0, 1)
                   ->default_str("client");
   b.choices[dry] = {"client", "server"};
   apply->add_flag("-y,--yes", b.apply.yes, "Do not ask for confirmation (CI)");
   add_output(b, apply, b.apply.output, "one JSON event per line");
-  apply->add_option("--timeout", b.apply.timeout, "Overall deadline, e.g. 30m; exit 5 (after rolling back) when passed");
+  apply->add_option("--timeout", b.apply.timeout,
+                    "Overall deadline, e.g. 30m; exit 5 (after rolling back) when passed");
   apply->add_flag("--until-pause", b.apply.until_pause, "Return with exit 0 when the plan reaches a manual pause");
   b.file_args[apply] = true;
   apply->callback([&b] { b.action = [](Terminal&) { return not_implemented("plan apply"); }; });
@@ -146,8 +149,8 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--address", u.address, "Loopback address to listen on")->capture_default_str();
   b.file_options[up->add_option("--kubeconfig-out", u.kubeconfig_out,
                                 "Where to write the kubeconfig (default: print its path)")] = true;
-  b.file_options[up->add_option("--data-dir", u.data_dir,
-                                "Keep objects here across restarts (default: in memory)")] = true;
+  b.file_options[up->add_option("--data-dir", u.data_dir, "Keep objects here across restarts (default: in memory)")] =
+      true;
   up->add_flag("--plain-http", u.plain_http, "Serve plain HTTP instead of HTTPS");
   up->callback([&b] { b.action = [](Terminal&) { return not_implemented("sandbox up"); }; });
 
@@ -188,8 +191,9 @@ void build_app(CLI::App& app, Bindings& b) {
   add_control_commands(app, b);
   add_sandbox_commands(app, b);
   add_misc_commands(app, b);
-  app.footer("Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
-             "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+  app.footer(
+      "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
+      "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
 }
 
 CommandInfo describe(const CLI::App& app, const Bindings& b) {
@@ -228,9 +232,10 @@ CommandInfo command_tree() {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app("Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
-               "rollouts gated on health and metrics, with automatic rollback.",
-               "rollout");
+  CLI::App app(
+      "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
+      "rollouts gated on health and metrics, with automatic rollback.",
+      "rollout");
   Bindings b;
   build_app(app, b);
   try {
@@ -248,7 +253,8 @@ int run(int argc, char** argv) {
   try {
     Status s = b.action ? b.action(terminal) : not_implemented(app.get_name());
     if (s.ok()) return kExitOk;
-    if (!s.error().message.empty()) std::cerr << terminal.paint(terminal.color_err, "31", "error: ") << s.error().message << "\n";
+    if (!s.error().message.empty())
+      std::cerr << terminal.paint(terminal.color_err, "31", "error: ") << s.error().message << "\n";
     return exit_code_for(s.error().kind);
   } catch (const std::exception& e) {
     std::cerr << "error: internal: " << e.what() << "\n";

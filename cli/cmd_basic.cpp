@@ -15,7 +15,8 @@ Status not_implemented(const std::string& command) {
 
 Status print_version(const VersionOptions& o, Terminal& t) {
   if (o.output == "json") {
-    t.out << nlohmann::json{{"version", kVersion}, {"gitCommit", kGitCommit}, {"planApiVersion", "rollout/v1alpha1"}}.dump()
+    t.out << nlohmann::json{{"version", kVersion}, {"gitCommit", kGitCommit}, {"planApiVersion", "rollout/v1alpha1"}}
+                 .dump()
           << "\n";
   } else {
     t.out << "rollout " << kVersion << " (commit " << kGitCommit << ", plans rollout/v1alpha1)\n";
@@ -25,9 +26,12 @@ Status print_version(const VersionOptions& o, Terminal& t) {
 
 Status print_completion(const CompletionOptions& o, Terminal& t) {
   CommandInfo tree = command_tree();
-  if (o.shell == "bash") t.out << bash_completion(tree);
-  else if (o.shell == "zsh") t.out << zsh_completion(tree);
-  else t.out << fish_completion(tree);
+  if (o.shell == "bash")
+    t.out << bash_completion(tree);
+  else if (o.shell == "zsh")
+    t.out << zsh_completion(tree);
+  else
+    t.out << fish_completion(tree);
   return ok_status();
 }
 

@@ -7,7 +7,7 @@
 namespace rollout::cli {
 
 struct OptionInfo {
-  std::vector<std::string> names;    // "-n", "--namespace"
+  std::vector<std::string> names;  // "-n", "--namespace"
   std::string description;
   bool takes_value = false;
   std::vector<std::string> choices;  // fixed values, if any

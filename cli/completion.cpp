@@ -55,9 +55,12 @@ std::string bash_function(const CommandInfo& root) {
       for (const auto& n : o.names) {
         words.push_back(n);
         if (!o.takes_value) continue;
-        if (!o.choices.empty()) choice_opts[n] = o.choices;
-        else if (o.file_value) file_opts.insert(n);
-        else free_opts.insert(n);
+        if (!o.choices.empty())
+          choice_opts[n] = o.choices;
+        else if (o.file_value)
+          file_opts.insert(n);
+        else
+          free_opts.insert(n);
         if (!o.optional_value) value_opts.insert(n);
       }
     }
@@ -77,7 +80,8 @@ std::string bash_function(const CommandInfo& root) {
     << "    w=\"${COMP_WORDS[i]}\"\n"
     << "    case \"$w\" in\n"
     << "      --*=*) continue ;;\n"
-    << "      " << join(std::vector<std::string>(value_opts.begin(), value_opts.end()), "|") << ") ((i++)); continue ;;\n"
+    << "      " << join(std::vector<std::string>(value_opts.begin(), value_opts.end()), "|")
+    << ") ((i++)); continue ;;\n"
     << "      -*) continue ;;\n"
     << "    esac\n"
     << "    case \"${path:+$path }$w\" in\n"
@@ -94,8 +98,7 @@ std::string bash_function(const CommandInfo& root) {
     s << "    " << join(std::vector<std::string>(free_opts.begin(), free_opts.end()), "|") << ") return ;;\n";
   s << "  esac\n"
     << "  case \"$path\" in\n"
-    << cases.str()
-    << "  esac\n"
+    << cases.str() << "  esac\n"
     << "  if [[ $cur == -* ]]; then\n"
     << "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
     << "  else\n"
@@ -132,11 +135,13 @@ std::string fish_completion(const CommandInfo& root) {
     const std::string leaf = c.name;
     std::vector<std::string> sub_names;
     for (const auto& sc : c.subcommands) sub_names.push_back(sc.name);
-    std::string here = path.empty() ? "__fish_use_subcommand"
-                                     : "__fish_seen_subcommand_from " + leaf +
-                                           (sub_names.empty() ? "" : "; and not __fish_seen_subcommand_from " + join(sub_names));
+    std::string here = path.empty()
+                           ? "__fish_use_subcommand"
+                           : "__fish_seen_subcommand_from " + leaf +
+                                 (sub_names.empty() ? "" : "; and not __fish_seen_subcommand_from " + join(sub_names));
     for (const auto& sc : c.subcommands)
-      s << "complete -c rollout -n '" << here << "' -a " << sc.name << " -d '" << fish_escape(sc.description.substr(0, 80)) << "'\n";
+      s << "complete -c rollout -n '" << here << "' -a " << sc.name << " -d '"
+        << fish_escape(sc.description.substr(0, 80)) << "'\n";
     if (c.file_args) s << "complete -c rollout -n '__fish_seen_subcommand_from " << leaf << "' -F\n";
     if (!c.arg_choices.empty())
       s << "complete -c rollout -n '__fish_seen_subcommand_from " << leaf << "' -a '" << join(c.arg_choices) << "'\n";
@@ -144,9 +149,12 @@ std::string fish_completion(const CommandInfo& root) {
       s << "complete -c rollout";
       if (!path.empty()) s << " -n '__fish_seen_subcommand_from " << leaf << "'";
       for (const auto& n : o.names) s << (n.size() == 2 ? " -s " + n.substr(1) : " -l " + n.substr(2));
-      if (!o.choices.empty()) s << " -x -a '" << join(o.choices) << "'";
-      else if (o.file_value) s << " -r -F";
-      else if (o.takes_value) s << " -x";
+      if (!o.choices.empty())
+        s << " -x -a '" << join(o.choices) << "'";
+      else if (o.file_value)
+        s << " -r -F";
+      else if (o.takes_value)
+        s << " -x";
       s << " -d '" << fish_escape(o.description.substr(0, 80)) << "'\n";
     }
   });

@@ -8,10 +8,10 @@ namespace rollout::cli {
 
 // Flags every command accepts, named as kubectl names them.
 struct GlobalOptions {
-  std::string kubeconfig;  // --kubeconfig; else $KUBECONFIG; else ~/.kube/config
-  std::string context;     // --context
-  std::string namespace_;  // -n/--namespace; else the context's namespace; else "default"
-  std::string state_dir;   // --state-dir: local targets' state, pid files and logs
+  std::string kubeconfig;      // --kubeconfig; else $KUBECONFIG; else ~/.kube/config
+  std::string context;         // --context
+  std::string namespace_;      // -n/--namespace; else the context's namespace; else "default"
+  std::string state_dir;       // --state-dir: local targets' state, pid files and logs
   std::string color = "auto";  // --color auto|always|never (NO_COLOR wins over auto)
   int verbosity = 0;           // -v, repeatable
 };

@@ -72,8 +72,9 @@ TEST_CASE("validation never crashes or hangs on mangled plans", "[plans][fuzz]")
 }
 
 TEST_CASE("alias bombs in free-form templates are refused", "[plans]") {
-  std::string text = "apiVersion: rollout/v1alpha1\nkind: RolloutPlan\nmetadata: {name: x}\nspec:\n  strategy: rolling\n"
-                     "  target:\n    deployment:\n      name: d\n      template:\n        a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string text =
+      "apiVersion: rollout/v1alpha1\nkind: RolloutPlan\nmetadata: {name: x}\nspec:\n  strategy: rolling\n"
+      "  target:\n    deployment:\n      name: d\n      template:\n        a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i)
     text += "        a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + ", *a" +
             std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
@@ -81,7 +82,8 @@ TEST_CASE("alias bombs in free-form templates are refused", "[plans]") {
             std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]\n";
   PlanFile f = load_plan_text("bomb.yaml", text);
   REQUIRE(f.diagnostics.size() == 1);
-  CHECK(f.diagnostics[0].message == "spec.target.deployment.template: too large once aliases are expanded (over 100000 nodes)");
+  CHECK(f.diagnostics[0].message ==
+        "spec.target.deployment.template: too large once aliases are expanded (over 100000 nodes)");
 }
 
 TEST_CASE("validation never crashes on random bytes", "[plans][fuzz]") {

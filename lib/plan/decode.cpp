@@ -13,8 +13,10 @@ namespace {
 void check_dns_label(ObjectReader& r, std::string_view key, const std::string& value, size_t max_len) {
   static const std::regex label("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   if (!std::regex_match(value, label))
-    r.error_at(key, quote(value) +
-                        " is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit");
+    r.error_at(
+        key,
+        quote(value) +
+            " is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit");
   else if (value.size() > max_len)
     r.error_at(key, quote(value) + " is longer than " + std::to_string(max_len) + " characters");
 }
@@ -47,8 +49,7 @@ Adapters decode_adapters(ReadContext& ctx, const YamlNodePtr& node, const std::s
     if (auto v = lr.string("id")) l.id = *v;
     if (auto v = lr.string("source")) l.source = *v;
     if (auto v = lr.string("baseModel")) l.base_model = *v;
-    if (!l.id.empty() && !ids.insert(l.id).second)
-      lr.error_at("id", "adapter " + quote(l.id) + " is listed twice");
+    if (!l.id.empty() && !ids.insert(l.id).second) lr.error_at("id", "adapter " + quote(l.id) + " is listed twice");
     a.load.push_back(l);
   });
   if (auto v = r.strings("unloadOnSuccess")) {
@@ -84,7 +85,8 @@ std::optional<UpdateReplicas> decode_update_replicas(ReadContext& ctx, const Yam
     if (!v) return std::nullopt;
     return UpdateReplicas{static_cast<int>(*v), false};
   }
-  ctx.diags.add(node.pos, path + ": expected a replica count or a percentage such as \"25%\", got " + describe_value(node));
+  ctx.diags.add(node.pos,
+                path + ": expected a replica count or a percentage such as \"25%\", got " + describe_value(node));
   return std::nullopt;
 }
 
@@ -94,7 +96,9 @@ std::optional<Step> decode_step(ReadContext& ctx, const YamlNodePtr& node, const
   auto keys = r.present_keys();
   if (keys.size() != 1) {
     if (keys.empty() && node->entries.empty())
-      r.error("empty step: expected one of \"setWeight\", \"setHeaderRoute\", \"setMirror\", \"pause\", \"analysis\" or \"updateReplicas\"");
+      r.error(
+          "empty step: expected one of \"setWeight\", \"setHeaderRoute\", \"setMirror\", \"pause\", \"analysis\" or "
+          "\"updateReplicas\"");
     else if (keys.size() > 1)
       r.error_near(keys[1], "a step has exactly one action, found " + quote(keys[0]) + " and " + quote(keys[1]));
     if (keys.empty()) return std::nullopt;
@@ -146,8 +150,8 @@ std::optional<Step> decode_step(ReadContext& ctx, const YamlNodePtr& node, const
   return step;
 }
 
-const std::vector<std::string> kMetrics = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99",
-                                           "e2e-p99", "queue-depth", "kv-cache-usage", "throughput"};
+const std::vector<std::string> kMetrics = {"error-rate", "ttft-p50",    "ttft-p95",       "ttft-p99",  "itl-p99",
+                                           "e2e-p99",    "queue-depth", "kv-cache-usage", "throughput"};
 
 // Placeholders a Prometheus query template may use; they are filled in per measurement.
 const std::vector<std::string> kQueryPlaceholders = {"canary", "stable", "namespace", "interval", "rollout"};
@@ -157,7 +161,8 @@ void check_query_placeholders(ObjectReader& pr, const std::string& query) {
   for (std::sregex_iterator it(query.begin(), query.end(), placeholder), end; it != end; ++it) {
     std::string name = (*it)[1].str();
     if (std::find(kQueryPlaceholders.begin(), kQueryPlaceholders.end(), name) != kQueryPlaceholders.end()) continue;
-    std::string msg = "unknown placeholder {{" + name + "}} (known: {{canary}}, {{stable}}, {{namespace}}, {{interval}}, {{rollout}})";
+    std::string msg = "unknown placeholder {{" + name +
+                      "}} (known: {{canary}}, {{stable}}, {{namespace}}, {{interval}}, {{rollout}})";
     std::string s = closest_match(name, kQueryPlaceholders);
     if (!s.empty()) msg += " (did you mean {{" + s + "}}?)";
     pr.error_at("query", msg);
@@ -175,10 +180,13 @@ void decode_provider(ObjectReader& r, Gate& g) {
     return;
   }
   if (providers.size() > 1)
-    r.error_near(providers[1], "a gate has exactly one provider, found " + quote(providers[0]) + " and " + quote(providers[1]));
+    r.error_near(providers[1],
+                 "a gate has exactly one provider, found " + quote(providers[0]) + " and " + quote(providers[1]));
   const std::string& p = providers[0];
   ObjectReader pr(ctx, r.raw(p), r.child_path(p),
-                  p == "prometheus" ? "PrometheusProvider" : p == "scrape" ? "ScrapeProvider" : "HttpProvider");
+                  p == "prometheus" ? "PrometheusProvider"
+                  : p == "scrape"   ? "ScrapeProvider"
+                                    : "HttpProvider");
   if (p == "prometheus") {
     PrometheusQuery q;
     if (auto v = pr.string("address")) q.address = *v;
@@ -259,7 +267,8 @@ Finalize decode_finalize(ReadContext& ctx, const YamlNodePtr& node) {
   ObjectReader r(ctx, node, "spec.finalize", "Finalize");
   for_each_item(r, "run", [&](const YamlNodePtr& item, const std::string& item_path) {
     if (!item->is_sequence() || item->items.empty()) {
-      ctx.diags.add(item->pos, item_path + ": expected a command as a non-empty list of strings, e.g. [helm, uninstall, NAME]");
+      ctx.diags.add(item->pos,
+                    item_path + ": expected a command as a non-empty list of strings, e.g. [helm, uninstall, NAME]");
       return;
     }
     std::vector<std::string> argv;
@@ -274,7 +283,9 @@ Finalize decode_finalize(ReadContext& ctx, const YamlNodePtr& node) {
 void decode_spec(ReadContext& ctx, const YamlNodePtr& node, Plan& plan, Decoded& decoded) {
   ObjectReader r(ctx, node, "spec", "Spec");
   if (auto v = r.one_of("strategy", {"rolling", "blueGreen", "loraCanary"})) {
-    plan.strategy = *v == "rolling" ? Strategy::rolling : *v == "blueGreen" ? Strategy::blueGreen : Strategy::loraCanary;
+    plan.strategy = *v == "rolling"     ? Strategy::rolling
+                    : *v == "blueGreen" ? Strategy::blueGreen
+                                        : Strategy::loraCanary;
     decoded.strategy = true;
   }
   if (auto t = r.raw("target")) {
@@ -291,7 +302,8 @@ void decode_spec(ReadContext& ctx, const YamlNodePtr& node, Plan& plan, Decoded&
     if (auto g = decode_gate(ctx, item, item_path)) plan.gates.push_back(*g);
   });
   if (auto v = r.strings("background")) plan.background = *v;
-  if (auto v = r.one_of("onFailure", {"rollback", "pause"})) plan.on_failure = *v == "pause" ? OnFailure::pause : OnFailure::rollback;
+  if (auto v = r.one_of("onFailure", {"rollback", "pause"}))
+    plan.on_failure = *v == "pause" ? OnFailure::pause : OnFailure::rollback;
   plan.progress_deadline = r.duration("progressDeadline");
   if (auto f = r.raw("finalize")) plan.finalize = decode_finalize(ctx, f);
 }

@@ -16,13 +16,14 @@ BackendRef decode_backend(ReadContext& ctx, const YamlNodePtr& node, const std::
   if (auto v = r.string("name")) b.name = *v;
   if (auto v = r.one_of("kind", {"InferencePool", "Service"})) b.kind = *v;
   if (b.kind == "Service") b.group = "";
-  if (r.has("group")) {
-    auto groups = b.kind == "Service" ? std::vector<std::string>{""} : kPoolGroups;
-    if (auto v = r.one_of("group", groups)) b.group = *v;
+  if (r.has("group") && b.kind == "Service") {
+    if (auto v = r.string("group"); v && !v->empty())
+      r.error_at("group", "a Service backend is in the core group: leave \"group\" out or set it to \"\"");
+  } else if (r.has("group")) {
+    if (auto v = r.one_of("group", kPoolGroups)) b.group = *v;
   }
   if (auto v = r.integer("port", 1, 65535)) b.port = *v;
-  if (r.valid() && b.kind == "Service" && !b.port)
-    r.error("\"port\" is required for a Service backend (Gateway API)");
+  if (r.valid() && b.kind == "Service" && !b.port) r.error("\"port\" is required for a Service backend (Gateway API)");
   return b;
 }
 
@@ -105,8 +106,7 @@ std::variant<NginxBalancer, HaproxyBalancer> decode_balancer(ReadContext& ctx, c
                                                              const std::string& path) {
   ObjectReader r(ctx, node, path, "LoadBalancer");
   auto keys = r.present_keys();
-  if (r.valid() && keys.size() != 1)
-    r.error("give exactly one of \"nginx\" or \"haproxy\"");
+  if (r.valid() && keys.size() != 1) r.error("give exactly one of \"nginx\" or \"haproxy\"");
   if (r.has("haproxy")) {
     HaproxyBalancer h;
     ObjectReader hr(ctx, r.raw("haproxy"), r.child_path("haproxy"), "HaproxyBalancer");
@@ -169,7 +169,8 @@ void decode_replicas(ObjectReader& r, LocalTarget& t) {
 Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string& path) {
   LocalTarget t;
   ObjectReader r(ctx, node, path, "LocalTarget");
-  if (r.has("loadBalancer")) t.load_balancer = decode_balancer(ctx, r.raw("loadBalancer"), r.child_path("loadBalancer"));
+  if (r.has("loadBalancer"))
+    t.load_balancer = decode_balancer(ctx, r.raw("loadBalancer"), r.child_path("loadBalancer"));
   decode_replicas(r, t);
   if (r.has("stable")) t.stable = decode_version(ctx, r.raw("stable"), r.child_path("stable"));
   if (r.has("canary")) t.canary = decode_version(ctx, r.raw("canary"), r.child_path("canary"));
@@ -179,8 +180,7 @@ Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string
     ObjectReader h(ctx, r.raw("health"), r.child_path("health"), "LocalHealth");
     if (auto v = h.string("path")) t.health_path = *v;
     if (auto v = h.duration("timeout")) t.health_timeout = *v;
-    if (!t.health_path.empty() && t.health_path[0] != '/')
-      h.error_at("path", "must start with \"/\"");
+    if (!t.health_path.empty() && t.health_path[0] != '/') h.error_at("path", "must start with \"/\"");
   }
   if (r.has("drain")) {
     ObjectReader d(ctx, r.raw("drain"), r.child_path("drain"), "LocalDrain");
@@ -189,8 +189,8 @@ Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string
   if (auto v = r.integer("maxUnavailable", 1, 1024)) {
     t.max_unavailable = *v;
     if (!t.replicas.empty() && *v > static_cast<int>(t.replicas.size()))
-      r.error_at("maxUnavailable", std::to_string(*v) +
-                                       " is more than the " + std::to_string(t.replicas.size()) + " replicas");
+      r.error_at("maxUnavailable",
+                 std::to_string(*v) + " is more than the " + std::to_string(t.replicas.size()) + " replicas");
   }
   return t;
 }

@@ -32,7 +32,9 @@ spec:
   background: [health]
 )";
 
-std::vector<std::string> errors_of(const std::string& text) { return load_plan_text("p.yaml", text).messages(); }
+std::vector<std::string> errors_of(const std::string& text) {
+  return load_plan_text("p.yaml", text).messages();
+}
 
 }  // namespace
 
@@ -63,7 +65,9 @@ TEST_CASE("every problem is reported and not only the first", "[plan]") {
   auto errs = errors_of(text);
   REQUIRE(errs.size() == 2);
   CHECK(errs[0] == "p.yaml:17:26: spec.steps[2].analysis.gates[0]: unknown gate \"helth\" (did you mean \"health\"?)");
-  CHECK(errs[1] == "p.yaml:18:18: spec.steps[3].setWeight: setWeight 5 does not increase on the previous setWeight 10: weights must go up step by step");
+  CHECK(errs[1] ==
+        "p.yaml:18:18: spec.steps[3].setWeight: setWeight 5 does not increase on the previous setWeight 10: weights "
+        "must go up step by step");
 }
 
 TEST_CASE("quoted numbers are strings and strings are not numbers", "[plan]") {
@@ -76,7 +80,8 @@ TEST_CASE("quoted numbers are strings and strings are not numbers", "[plan]") {
 
 TEST_CASE("an empty file is an error at 1:1", "[plan]") {
   CHECK(errors_of("") == std::vector<std::string>{"p.yaml:1:1: empty file: expected a RolloutPlan document"});
-  CHECK(errors_of("# only a comment\n") == std::vector<std::string>{"p.yaml:1:1: empty file: expected a RolloutPlan document"});
+  CHECK(errors_of("# only a comment\n") ==
+        std::vector<std::string>{"p.yaml:1:1: empty file: expected a RolloutPlan document"});
 }
 
 TEST_CASE("several documents are validated each", "[plan]") {

@@ -30,9 +30,9 @@ struct BackendRef {
 };
 
 struct HttpRouteTarget {
-  std::optional<std::string> name;                 // one route, or
-  std::map<std::string, std::string> match_labels; // every route matching this selector
-  std::optional<int> rule;                         // index into spec.rules; default: the rule that holds stable
+  std::optional<std::string> name;                  // one route, or
+  std::map<std::string, std::string> match_labels;  // every route matching this selector
+  std::optional<int> rule;                          // index into spec.rules; default: the rule that holds stable
   BackendRef stable;
   BackendRef canary;
 };
@@ -110,8 +110,8 @@ struct LocalTarget {
   int max_unavailable = 1;
 };
 
-using Target = std::variant<HttpRouteTarget, InferenceModelTarget, InferenceModelRewriteTarget,
-                            ModelServingTarget, DeploymentTarget, LeaderWorkerSetTarget, LocalTarget>;
+using Target = std::variant<HttpRouteTarget, InferenceModelTarget, InferenceModelRewriteTarget, ModelServingTarget,
+                            DeploymentTarget, LeaderWorkerSetTarget, LocalTarget>;
 
 // The plan key of a target block ("httpRoute", "local", ...).
 const char* target_key(const Target& t);
@@ -134,14 +134,20 @@ struct Adapters {
 
 // ---- steps ---------------------------------------------------------------------------------
 
-struct SetWeight { int percent = 0; };
+struct SetWeight {
+  int percent = 0;
+};
 struct SetHeaderRoute {
   std::string name;
   std::string value;
   std::string match = "Exact";  // Exact | RegularExpression
 };
-struct SetMirror { int percent = 0; };
-struct Pause { std::optional<Duration> duration; };  // no duration: wait for `rollout promote`
+struct SetMirror {
+  int percent = 0;
+};
+struct Pause {
+  std::optional<Duration> duration;
+};  // no duration: wait for `rollout promote`
 struct Analysis {
   std::vector<std::string> gates;
   std::optional<Duration> duration;

@@ -15,14 +15,16 @@ const std::regex& integer_re() {
   return re;
 }
 const std::regex& number_re() {
-  static const std::regex re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+  static const std::regex re(
+      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
   return re;
 }
 bool is_bool_literal(const std::string& s) {
   return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE";
 }
 bool is_yaml11_bool(const std::string& s) {
-  static const char* words[] = {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"};
+  static const char* words[] = {"yes", "Yes", "YES", "no",  "No", "NO", "on", "On",
+                                "ON",  "off", "Off", "OFF", "y",  "Y",  "n",  "N"};
   for (const char* w : words)
     if (s == w) return true;
   return false;
@@ -74,8 +76,8 @@ std::optional<std::string> read_string(ReadContext& ctx, const YamlNode& node, c
   return std::nullopt;
 }
 
-std::optional<long long> read_integer(ReadContext& ctx, const YamlNode& node, const std::string& path,
-                                      long long min, long long max) {
+std::optional<long long> read_integer(ReadContext& ctx, const YamlNode& node, const std::string& path, long long min,
+                                      long long max) {
   if (!node.is_scalar() || scalar_kind(node) != ScalarKind::integer) {
     ctx.diags.add(node.pos, with_path(path, "expected a whole number, got " + describe_value(node)));
     return std::nullopt;
@@ -89,8 +91,8 @@ std::optional<long long> read_integer(ReadContext& ctx, const YamlNode& node, co
   }
   long long v = 0;
   if (s.size() - digits > 12 || (v = std::stoll(s)) < min || v > max) {
-    ctx.diags.add(node.pos, with_path(path, s + " is out of range: must be between " + std::to_string(min) +
-                                                " and " + std::to_string(max)));
+    ctx.diags.add(node.pos, with_path(path, s + " is out of range: must be between " + std::to_string(min) + " and " +
+                                                std::to_string(max)));
     return std::nullopt;
   }
   return v;
@@ -325,7 +327,9 @@ std::optional<nlohmann::json> ObjectReader::free_form(std::string_view key) {
   return yaml_to_json(ctx_, *v, path);
 }
 
-void ObjectReader::error(const std::string& message) { ctx_.diags.add(pos(), with_path(path_, message)); }
+void ObjectReader::error(const std::string& message) {
+  ctx_.diags.add(pos(), with_path(path_, message));
+}
 
 void ObjectReader::error_at(std::string_view key, const std::string& message) {
   auto v = raw(key);

@@ -45,7 +45,9 @@ class ObjectReader {
   // The raw value of `key` (nullptr if absent). `key` must be in the field table.
   YamlNodePtr raw(std::string_view key) const;
   bool has(std::string_view key) const { return raw(key) != nullptr; }
-  std::string child_path(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+  std::string child_path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
   // Keys present, in document order (for blocks that must hold exactly one of several keys).
   std::vector<std::string> present_keys() const;
 
@@ -78,8 +80,8 @@ class ObjectReader {
 
 // Scalar conversions used by ObjectReader and for list items; each reports its own error.
 std::optional<std::string> read_string(ReadContext& ctx, const YamlNode& node, const std::string& path);
-std::optional<long long> read_integer(ReadContext& ctx, const YamlNode& node, const std::string& path,
-                                      long long min, long long max);
+std::optional<long long> read_integer(ReadContext& ctx, const YamlNode& node, const std::string& path, long long min,
+                                      long long max);
 std::optional<Duration> read_duration(ReadContext& ctx, const YamlNode& node, const std::string& path);
 
 // Converts a YAML subtree to JSON (for free-form templates), reporting what JSON cannot hold.

@@ -107,8 +107,8 @@ void check_step(ReadContext& ctx, const Plan& plan, const Decoded& decoded, cons
             if (walk.last_replicas && walk.last_replicas->percent == u.percent && u.value <= walk.last_replicas->value)
               report("updateReplicas " + std::to_string(u.value) + (u.percent ? "%" : "") +
                      " does not increase on the previous step: replicas on the new version must go up");
-            if (auto* local = std::get_if<LocalTarget>(&plan.target); local && decoded.target && !u.percent &&
-                                                                       u.value > static_cast<int>(local->replicas.size()))
+            if (auto* local = std::get_if<LocalTarget>(&plan.target);
+                local && decoded.target && !u.percent && u.value > static_cast<int>(local->replicas.size()))
               report("updateReplicas " + std::to_string(u.value) + " is more than the " +
                      std::to_string(local->replicas.size()) + " replicas of the local target");
             walk.last_replicas = u;
@@ -131,7 +131,8 @@ void check_adapters(ReadContext& ctx, const Plan& plan, const Decoded& decoded) 
     const auto& id = plan.adapters->load[i].id;
     if (id == stable) {
       std::string p = "spec.adapters.load[" + std::to_string(i) + "].id";
-      ctx.diags.add(pos_of(ctx, p), p + ": adapter " + quote(id) + " clashes with the stable target: it is already serving");
+      ctx.diags.add(pos_of(ctx, p),
+                    p + ": adapter " + quote(id) + " clashes with the stable target: it is already serving");
     }
   }
   const auto& unload = plan.adapters->unload_on_success;

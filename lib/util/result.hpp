@@ -11,17 +11,17 @@
 namespace rollout {
 
 enum class ErrorKind {
-  internal,     // a bug or an unexpected condition (exit 1)
-  usage,        // bad flags or arguments (exit 2)
-  invalid,      // an invalid plan or object (exit 2)
-  not_found,    // a referenced object does not exist (exit 2: nothing was changed)
-  conflict,     // optimistic-concurrency conflict (retried by callers; exit 1 if it escapes)
-  unavailable,  // cluster, load balancer or metrics backend unreachable (exit 6)
-  timeout,      // deadline exceeded (exit 5)
-  gate_failed,  // a gate failed and the rollout was rolled back or paused (exit 3)
-  aborted,      // aborted by a user (exit 4)
-  locked,       // another apply holds the lock (exit 7)
-  unimplemented // a command whose implementation has not landed yet (exit 1)
+  internal,      // a bug or an unexpected condition (exit 1)
+  usage,         // bad flags or arguments (exit 2)
+  invalid,       // an invalid plan or object (exit 2)
+  not_found,     // a referenced object does not exist (exit 2: nothing was changed)
+  conflict,      // optimistic-concurrency conflict (retried by callers; exit 1 if it escapes)
+  unavailable,   // cluster, load balancer or metrics backend unreachable (exit 6)
+  timeout,       // deadline exceeded (exit 5)
+  gate_failed,   // a gate failed and the rollout was rolled back or paused (exit 3)
+  aborted,       // aborted by a user (exit 4)
+  locked,        // another apply holds the lock (exit 7)
+  unimplemented  // a command whose implementation has not landed yet (exit 1)
 };
 
 const char* to_string(ErrorKind kind);
@@ -31,7 +31,9 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message)}; }
+inline Error make_error(ErrorKind kind, std::string message) {
+  return Error{kind, std::move(message)};
+}
 
 // A minimal std::expected stand-in (g++ 12 has no <expected> in C++20 mode).
 template <typename T>
@@ -67,6 +69,8 @@ class [[nodiscard]] Result {
 // Result<void>: success or an error.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Status(Ok{}); }
+inline Status ok_status() {
+  return Status(Ok{});
+}
 
 }  // namespace rollout

@@ -197,7 +197,8 @@ YamlParse parse_yaml(std::string_view text) {
         break;
       }
       if (n > kMaxDocuments) {
-        out.diagnostics.add(docs.back().start, "too many YAML documents (more than " + std::to_string(kMaxDocuments) + ")");
+        out.diagnostics.add(docs.back().start,
+                            "too many YAML documents (more than " + std::to_string(kMaxDocuments) + ")");
         break;
       }
     }

@@ -20,10 +20,10 @@ struct YamlNode {
   enum class Type { null, scalar, sequence, map };
   Type type = Type::null;
   SourcePos pos;
-  std::string scalar;   // for scalars
-  bool quoted = false;  // scalar written quoted or as a block literal: always a string
-  std::vector<YamlNodePtr> items;                                  // sequence items
-  std::vector<std::pair<YamlNodePtr, YamlNodePtr>> entries;        // map entries (key, value), in order
+  std::string scalar;              // for scalars
+  bool quoted = false;             // scalar written quoted or as a block literal: always a string
+  std::vector<YamlNodePtr> items;  // sequence items
+  std::vector<std::pair<YamlNodePtr, YamlNodePtr>> entries;  // map entries (key, value), in order
 
   bool is_null() const { return type == Type::null; }
   bool is_scalar() const { return type == Type::scalar; }
