@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -50,6 +51,13 @@ PlanFile load_plan_file(const std::string& path) {
   if (path == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      PlanFile file;
+      file.path = path;
+      file.diagnostics.push_back({{1, 1}, "is a directory, not a plan file (use " + path + "/*.yaml)"});
+      return file;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       PlanFile file;

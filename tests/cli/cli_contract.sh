@@ -23,6 +23,7 @@ check "a bad plan exits 2" 2 "$rollout" plan validate tests/bad-plans/unknown-fi
 check "one bad file among good ones exits 2" 2 "$rollout" plan validate plans/inferencepool-blue-green.yaml tests/bad-plans/unknown-field-typo.yaml
 check "a missing file exits 2" 2 "$rollout" plan validate /nonexistent/plan.yaml
 contains "a missing file is named" "/nonexistent/plan.yaml:1:1: cannot read the file" "$rollout" plan validate /nonexistent/plan.yaml
+contains "a directory is named as such" "plans:1:1: is a directory, not a plan file" "$rollout" plan validate plans
 check "no subcommand is a usage error" 2 "$rollout"
 check "an unknown subcommand is a usage error" 2 "$rollout" frobnicate
 check "an unknown flag is a usage error" 2 "$rollout" plan validate --frob plans/inferencepool-blue-green.yaml
