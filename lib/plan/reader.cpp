@@ -5,23 +5,12 @@
 #include <stdexcept>
 
 #include "util/text.hpp"
+#include "util/yaml_json.hpp"
 
 namespace rollout::plan {
 
 namespace {
 
-const std::regex& integer_re() {
-  static const std::regex re("[-+]?[0-9]+");
-  return re;
-}
-const std::regex& number_re() {
-  static const std::regex re(
-      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  return re;
-}
-bool is_bool_literal(const std::string& s) {
-  return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE";
-}
 bool is_yaml11_bool(const std::string& s) {
   static const char* words[] = {"yes", "Yes", "YES", "no",  "No", "NO", "on", "On",
                                 "ON",  "off", "Off", "OFF", "y",  "Y",  "n",  "N"};
@@ -49,14 +38,6 @@ std::string with_path(const std::string& path, const std::string& message) {
 }
 
 }  // namespace
-
-ScalarKind scalar_kind(const YamlNode& node) {
-  if (node.quoted) return ScalarKind::string;
-  if (is_bool_literal(node.scalar)) return ScalarKind::boolean;
-  if (std::regex_match(node.scalar, integer_re())) return ScalarKind::integer;
-  if (std::regex_match(node.scalar, number_re())) return ScalarKind::number;
-  return ScalarKind::string;
-}
 
 std::string describe_value(const YamlNode& node) {
   if (!node.is_scalar()) return node.describe();
@@ -114,51 +95,12 @@ std::optional<Duration> read_duration(ReadContext& ctx, const YamlNode& node, co
   return d;
 }
 
-static std::optional<nlohmann::json> convert(ReadContext& ctx, const YamlNode& node, const std::string& path) {
-  switch (node.type) {
-    case YamlNode::Type::null: return nlohmann::json(nullptr);
-    case YamlNode::Type::scalar:
-      switch (scalar_kind(node)) {
-        case ScalarKind::boolean: return nlohmann::json(node.scalar[0] == 't' || node.scalar[0] == 'T');
-        case ScalarKind::integer:
-          if (node.scalar.size() < 18) return nlohmann::json(std::stoll(node.scalar));
-          return nlohmann::json(node.scalar);
-        case ScalarKind::number: {
-          double d = std::strtod(node.scalar.c_str(), nullptr);
-          if (std::isfinite(d)) return nlohmann::json(d);
-          return nlohmann::json(node.scalar);
-        }
-        case ScalarKind::string: return nlohmann::json(node.scalar);
-      }
-      break;
-    case YamlNode::Type::sequence: {
-      auto out = nlohmann::json::array();
-      for (size_t i = 0; i < node.items.size(); ++i) {
-        auto v = convert(ctx, *node.items[i], path + "[" + std::to_string(i) + "]");
-        if (!v) return std::nullopt;
-        out.push_back(std::move(*v));
-      }
-      return out;
-    }
-    case YamlNode::Type::map: {
-      auto out = nlohmann::json::object();
-      for (const auto& [k, v] : node.entries) {
-        auto j = convert(ctx, *v, path + "." + k->scalar);
-        if (!j) return std::nullopt;
-        out[k->scalar] = std::move(*j);
-      }
-      return out;
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<nlohmann::json> yaml_to_json(ReadContext& ctx, const YamlNode& node, const std::string& path) {
   if (expanded_size(node, 100000) > 100000) {
     ctx.diags.add(node.pos, with_path(path, "too large once aliases are expanded (over 100000 nodes)"));
     return std::nullopt;
   }
-  return convert(ctx, node, path);
+  return yaml_node_to_json(node);
 }
 
 ObjectReader::ObjectReader(ReadContext& ctx, const YamlNodePtr& node, std::string path, std::string_view type)

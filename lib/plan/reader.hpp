@@ -14,6 +14,7 @@
 #include "plan/fields.hpp"
 #include "util/diagnostic.hpp"
 #include "util/duration.hpp"
+#include "util/yaml_json.hpp"
 #include "util/yaml_tree.hpp"
 
 namespace rollout::plan {
@@ -27,9 +28,6 @@ struct ReadContext {
   SourceMap& positions;
 };
 
-// What a plain scalar looks like, YAML 1.2 core schema style.
-enum class ScalarKind { string, integer, number, boolean };
-ScalarKind scalar_kind(const YamlNode& node);
 std::string describe_value(const YamlNode& node);  // "the number 10", "a list", ...
 
 class ObjectReader {

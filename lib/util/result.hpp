@@ -29,11 +29,11 @@ const char* to_string(ErrorKind kind);
 struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string message;
+  int code = 0;        // protocol status (e.g. HTTP 409) when the error came from, or is for, a remote API
+  std::string reason;  // the API's machine-readable reason (e.g. Kubernetes "AlreadyExists")
 };
 
-inline Error make_error(ErrorKind kind, std::string message) {
-  return Error{kind, std::move(message)};
-}
+inline Error make_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message), 0, {}}; }
 
 // A minimal std::expected stand-in (g++ 12 has no <expected> in C++20 mode).
 template <typename T>

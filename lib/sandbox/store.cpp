@@ -1,0 +1,317 @@
+#include "sandbox/store.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+
+namespace rollout::sandbox {
+
+using nlohmann::json;
+
+namespace {
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string random_chars(size_t n, const std::string& alphabet) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += alphabet[rng() % alphabet.size()];
+  return out;
+}
+
+std::string new_uid() {
+  const std::string hex = "0123456789abcdef";
+  return random_chars(8, hex) + "-" + random_chars(4, hex) + "-4" + random_chars(3, hex) + "-a" + random_chars(3, hex) +
+         "-" + random_chars(12, hex);
+}
+
+bool valid_name(const std::string& name) {
+  static const std::regex subdomain("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  return name.size() <= 253 && std::regex_match(name, subdomain);
+}
+
+std::string resource_name(const ResourceType& t) {
+  return t.group.empty() ? t.plural : t.plural + "." + t.group;
+}
+
+// The object without metadata and status: what metadata.generation counts changes of.
+json spec_part(json obj) {
+  if (!obj.is_object()) return obj;
+  obj.erase("metadata");
+  obj.erase("status");
+  return obj;
+}
+
+Error invalid(const ResourceType& t, const std::string& name, const std::string& field_error) {
+  return api_error(422, "Invalid", t.kind + " \"" + name + "\" is invalid: " + field_error);
+}
+
+bool strategic_supported(const ResourceType& t) {
+  return !t.custom && (t.group.empty() || t.group == "apps");
+}
+
+}  // namespace
+
+ObjectStore::ObjectStore(TypeRegistry& types, std::string data_dir, size_t event_window)
+    : types_(types), data_dir_(std::move(data_dir)), window_(event_window) {
+  load();
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    auto nst = types_.find("", "v1", "namespaces");
+    if (!get(*nst, "", ns).ok()) (void)create(*nst, "", json{{"metadata", {{"name", ns}}}}, {});
+  }
+}
+
+ObjectStore::Key ObjectStore::key_of(const ResourceType& t, const std::string& ns, const std::string& name) {
+  return t.group + "/" + t.plural + "/" + (t.namespaced ? ns : "") + "/" + name;
+}
+
+uint64_t ObjectStore::resource_version() const {
+  std::lock_guard lock(mu_);
+  return rv_;
+}
+
+Result<json> ObjectStore::create(const ResourceType& t, const std::string& ns, json obj, const WriteOptions& o) {
+  if (!obj.is_object()) return api_error(400, "BadRequest", "the request body must be a JSON object");
+  if (obj.contains("apiVersion") && obj["apiVersion"] != t.api_version())
+    return api_error(400, "BadRequest",
+                     "the API version in the data (" + obj["apiVersion"].dump() +
+                         ") does not match the expected API version (" + t.api_version() + ")");
+  if (obj.contains("kind") && obj["kind"] != t.kind)
+    return api_error(400, "BadRequest", "the kind in the data does not match the expected kind " + t.kind);
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  if (!meta.contains("name") && meta.contains("generateName"))
+    meta["name"] = meta["generateName"].get<std::string>() + random_chars(5, "bcdfghjklmnpqrstvwxz2456789");
+  std::string name = meta.value("name", "");
+  if (name.empty()) return invalid(t, "", "metadata.name: Required value: name or generateName is required");
+  if (!valid_name(name))
+    return invalid(t, name,
+                   "metadata.name: Invalid value: \"" + name +
+                       "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+                       "or '.', and must start and end with an alphanumeric character");
+  if (meta.contains("resourceVersion") && !meta["resourceVersion"].get<std::string>().empty())
+    return api_error(400, "BadRequest", "resourceVersion should not be set on objects to be created");
+  std::lock_guard lock(mu_);
+  if (t.namespaced) {
+    if (meta.contains("namespace") && meta["namespace"] != ns)
+      return api_error(400, "BadRequest",
+                       "the namespace of the provided object does not match the namespace sent on the request");
+    if (!objects_.count("/namespaces//" + ns)) return api_error(404, "NotFound", "namespaces \"" + ns + "\" not found");
+    meta["namespace"] = ns;
+  } else {
+    meta.erase("namespace");
+  }
+  if (objects_.count(key_of(t, ns, name)))
+    return api_error(409, "AlreadyExists", resource_name(t) + " \"" + name + "\" already exists");
+  if (t.status_subresource) obj.erase("status");
+  obj["apiVersion"] = t.api_version();
+  obj["kind"] = t.kind;
+  meta["uid"] = new_uid();
+  meta["creationTimestamp"] = now_rfc3339();
+  if (t.generation) meta["generation"] = 1;
+  if (t.kind == "Namespace") obj["status"] = {{"phase", "Active"}};
+  if (t.kind == "CustomResourceDefinition") {
+    if (auto err = TypeRegistry::validate_crd(obj)) return invalid(t, name, *err);
+  }
+  return store_locked(t, ns, std::move(obj), "ADDED", o);
+}
+
+Result<json> ObjectStore::store_locked(const ResourceType& t, const std::string& ns, json obj, const std::string& event,
+                                       const WriteOptions& o) {
+  if (o.dry_run) return obj;
+  obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
+  objects_[key_of(t, ns, obj["metadata"]["name"])] = obj;
+  if (t.kind == "CustomResourceDefinition") (void)types_.register_crd(obj);
+  record(t, ns, event, obj);
+  save();
+  return obj;
+}
+
+Result<json> ObjectStore::get(const ResourceType& t, const std::string& ns, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key_of(t, ns, name));
+  if (it == objects_.end()) return not_found(t, name);
+  return it->second;
+}
+
+Result<json> ObjectStore::list(const ResourceType& t, const std::string& ns, const ListOptions& o) const {
+  std::lock_guard lock(mu_);
+  json items = json::array();
+  const std::string prefix = t.group + "/" + t.plural + "/" + (t.namespaced ? ns : "");
+  for (auto it = objects_.lower_bound(prefix); it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    if (!ns.empty() && t.namespaced && it->first.compare(prefix.size(), 1, "/") != 0) continue;
+    if (o.labels && !o.labels->matches(labels_of(it->second))) continue;
+    if (o.fields && !o.fields->matches(it->second)) continue;
+    items.push_back(it->second);
+  }
+  return json{{"apiVersion", t.api_version()},
+              {"kind", t.list_kind()},
+              {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
+              {"items", items}};
+}
+
+Result<json> ObjectStore::update(const ResourceType& t, const std::string& ns, const std::string& name, json obj,
+                                 const WriteOptions& o) {
+  if (!obj.is_object()) return api_error(400, "BadRequest", "the request body must be a JSON object");
+  std::lock_guard lock(mu_);
+  return update_locked(t, ns, name, std::move(obj), o);
+}
+
+Result<json> ObjectStore::update_locked(const ResourceType& t, const std::string& ns, const std::string& name, json obj,
+                                        const WriteOptions& o) {
+  auto it = objects_.find(key_of(t, ns, name));
+  if (it == objects_.end()) return not_found(t, name);
+  const json& old = it->second;
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  if (meta.contains("name") && meta["name"] != name)
+    return api_error(400, "BadRequest",
+                     "the name of the object (" + meta["name"].get<std::string>() +
+                         ") does not match the name on the URL (" + name + ")");
+  std::string want_rv = meta.value("resourceVersion", "");
+  if (!want_rv.empty() && want_rv != old["metadata"]["resourceVersion"])
+    return api_error(409, "Conflict",
+                     "Operation cannot be fulfilled on " + resource_name(t) + " \"" + name +
+                         "\": the object has been modified; please apply your changes to the latest version and try "
+                         "again");
+  if (o.status) {
+    json updated = old;
+    updated["status"] = obj.value("status", json::object());
+    obj = updated;
+  } else if (t.status_subresource) {
+    if (old.contains("status"))
+      obj["status"] = old["status"];
+    else
+      obj.erase("status");
+  }
+  json& m = obj["metadata"];
+  for (const char* k : {"uid", "creationTimestamp", "namespace", "name", "resourceVersion", "generation"}) {
+    if (old["metadata"].contains(k)) m[k] = old["metadata"][k];
+  }
+  obj["apiVersion"] = t.api_version();
+  obj["kind"] = t.kind;
+  if (t.generation && spec_part(obj) != spec_part(old)) m["generation"] = old["metadata"].value("generation", 1) + 1;
+  if (obj == old) return old;  // a no-op write changes nothing, not even the resourceVersion
+  return store_locked(t, ns, std::move(obj), "MODIFIED", o);
+}
+
+Result<json> ObjectStore::patch(const ResourceType& t, const std::string& ns, const std::string& name, PatchType type,
+                                const json& body, const WriteOptions& o) {
+  if (type == PatchType::strategic && !strategic_supported(t))
+    return api_error(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: "
+                     "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+  std::unique_lock lock(mu_);
+  auto it = objects_.find(key_of(t, ns, name));
+  if (it == objects_.end()) {
+    if (type != PatchType::apply) return not_found(t, name);
+    lock.unlock();
+    return create(t, ns, body, o);
+  }
+  auto patched = apply_patch(it->second, type, body);
+  if (!patched.ok()) return patched.error();
+  return update_locked(t, ns, name, std::move(*patched), o);
+}
+
+Result<json> ObjectStore::remove(const ResourceType& t, const std::string& ns, const std::string& name,
+                                 const WriteOptions& o) {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key_of(t, ns, name));
+  if (it == objects_.end()) return not_found(t, name);
+  json obj = it->second;
+  if (o.dry_run) return obj;
+  objects_.erase(it);
+  obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
+  record(t, ns, "DELETED", obj);
+  if (t.kind == "Namespace") remove_namespace_contents(name);
+  if (t.kind == "CustomResourceDefinition") types_.unregister_crd(obj);
+  save();
+  return obj;
+}
+
+void ObjectStore::remove_namespace_contents(const std::string& ns) {
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    const json& obj = it->second;
+    if (obj["metadata"].value("namespace", "") != ns) {
+      ++it;
+      continue;
+    }
+    auto t = types_.find_kind(obj.value("apiVersion", ""), obj.value("kind", ""));
+    json gone = obj;
+    gone["metadata"]["resourceVersion"] = std::to_string(++rv_);
+    if (t) record(*t, ns, "DELETED", gone);
+    it = objects_.erase(it);
+  }
+}
+
+void ObjectStore::record(const ResourceType& t, const std::string& ns, const std::string& type, const json& obj) {
+  events_.push_back({type, obj, rv_, t.group, t.plural, t.namespaced ? ns : ""});
+  while (events_.size() > window_) events_.pop_front();
+  changed_.notify_all();
+}
+
+Result<std::vector<WatchEvent>> ObjectStore::events_after(const ResourceType& t, const std::string& ns, uint64_t after,
+                                                          std::chrono::steady_clock::time_point until) const {
+  std::unique_lock lock(mu_);
+  const uint64_t woken = wake_generation_;
+  for (;;) {
+    const uint64_t oldest = events_.empty() ? rv_ + 1 : events_.front().resource_version;
+    if (after + 1 < oldest && after < rv_)
+      return api_error(410, "Expired",
+                       "too old resource version: " + std::to_string(after) + " (" + std::to_string(oldest - 1) + ")");
+    std::vector<WatchEvent> out;
+    for (const auto& e : events_) {
+      if (e.resource_version <= after || e.group != t.group || e.plural != t.plural) continue;
+      if (!ns.empty() && e.namespace_ != ns) continue;
+      out.push_back(e);
+    }
+    if (!out.empty() || wake_generation_ != woken) return out;
+    if (changed_.wait_until(lock, until) == std::cv_status::timeout) return std::vector<WatchEvent>{};
+  }
+}
+
+void ObjectStore::wake_all() {
+  std::lock_guard lock(mu_);
+  ++wake_generation_;
+  changed_.notify_all();
+}
+
+void ObjectStore::save() const {
+  if (data_dir_.empty()) return;
+  json state = {{"resourceVersion", rv_}, {"objects", json::array()}};
+  for (const auto& [key, obj] : objects_) state["objects"].push_back(obj);
+  std::filesystem::create_directories(data_dir_);
+  const std::string path = data_dir_ + "/objects.json", tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << state.dump();
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+void ObjectStore::load() {
+  if (data_dir_.empty()) return;
+  std::ifstream in(data_dir_ + "/objects.json");
+  if (!in) return;
+  json state = json::parse(in, nullptr, false);
+  if (state.is_discarded()) return;
+  rv_ = state.value("resourceVersion", uint64_t{1});
+  auto objects = state.value("objects", json::array());
+  for (const auto& obj : objects)  // CRDs first, so that their kinds resolve
+    if (obj.value("kind", "") == "CustomResourceDefinition") (void)types_.register_crd(obj);
+  for (const auto& obj : objects) {
+    auto t = types_.find_kind(obj.value("apiVersion", ""), obj.value("kind", ""));
+    if (!t) continue;
+    objects_[key_of(*t, obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""))] = obj;
+  }
+}
+
+}  // namespace rollout::sandbox
