@@ -152,7 +152,15 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   b.file_options[up->add_option("--data-dir", u.data_dir, "Keep objects here across restarts (default: in memory)")] =
       true;
   up->add_flag("--plain-http", u.plain_http, "Serve plain HTTP instead of HTTPS");
-  up->callback([&b] { b.action = [](Terminal&) { return not_implemented("sandbox up"); }; });
+  up->add_option("--fault-error-rate", u.fault_error_rate, "Share of API requests answered 500 (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  up->add_option("--fault-throttle-rate", u.fault_throttle_rate,
+                 "Share of API requests answered 429 with Retry-After (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
+  up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
+      ->check(CLI::NonNegativeNumber);
+  up->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_up(b.sandbox_up, t); }; });
 
   auto* ms = add_command(sandbox, "model-server",
                          "A fake vLLM-compatible model server (no GPU needed): /health, /v1/models, "

@@ -11,6 +11,7 @@ namespace rollout::cli {
 Status plan_validate(const GlobalOptions& g, const ValidateOptions& o, Terminal& t);
 Status print_version(const VersionOptions& o, Terminal& t);
 Status print_completion(const CompletionOptions& o, Terminal& t);
+Status sandbox_up(const SandboxUpOptions& o, Terminal& t);
 
 // A registered command whose implementation has not landed yet.
 Status not_implemented(const std::string& command);

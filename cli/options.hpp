@@ -62,6 +62,10 @@ struct SandboxUpOptions {
   std::string kubeconfig_out;
   std::string data_dir;
   bool plain_http = false;
+  double fault_error_rate = 0;     // share of API requests answered 500
+  double fault_throttle_rate = 0;  // share answered 429
+  std::string fault_latency = "0s";
+  int fault_drop_watch_after = 0;  // close watches after N events
 };
 
 struct ModelServerOptions {

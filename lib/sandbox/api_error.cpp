@@ -24,6 +24,7 @@ nlohmann::json status_body(const Error& e, const std::string& kind_plural, const
       {"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()}, {"status", "Failure"},
       {"message", e.message}, {"reason", e.reason}, {"code", e.code ? e.code : 500}};
   if (!kind_plural.empty() || !name.empty()) s["details"] = {{"name", name}, {"kind", kind_plural}};
+  if (e.code == 410) s["reason"] = "Expired";
   return s;
 }
 

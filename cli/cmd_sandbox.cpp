@@ -1,0 +1,48 @@
+// `rollout sandbox up`: run the sandbox API server in the foreground until SIGINT or SIGTERM.
+#include <csignal>
+#include <ostream>
+
+#include "cli/commands.hpp"
+#include "sandbox/sandbox_server.hpp"
+#include "util/duration.hpp"
+
+namespace rollout::cli {
+
+Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
+  sandbox::SandboxOptions options;
+  options.address = o.address;
+  options.port = o.port;
+  options.tls = !o.plain_http;
+  options.data_dir = o.data_dir;
+  options.kubeconfig_out = o.kubeconfig_out;
+  options.faults.error_rate = o.fault_error_rate;
+  options.faults.throttle_rate = o.fault_throttle_rate;
+  options.faults.drop_watch_after = o.fault_drop_watch_after;
+  std::string why;
+  auto latency = parse_duration(o.fault_latency, &why);
+  if (!latency) return make_error(ErrorKind::usage, "--fault-latency: " + why);
+  options.faults.latency_ms = static_cast<int>(latency->count());
+
+  // Block the signals before any thread starts, then wait for one.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  sandbox::SandboxServer server(options);
+  if (auto s = server.start(); !s.ok()) return s;
+  t.out << "rollout sandbox: API server listening on " << server.url() << "\n"
+        << "kubeconfig: " << server.kubeconfig_path() << "\n"
+        << "  export KUBECONFIG=" << server.kubeconfig_path() << "\n"
+        << (o.data_dir.empty() ? "objects are kept in memory (use --data-dir to keep them)\n"
+                               : "objects are kept in " + o.data_dir + "\n")
+        << "Press Ctrl-C to stop." << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  t.out << "rollout sandbox: stopping (" << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ")" << std::endl;
+  server.stop();
+  return ok_status();
+}
+
+}  // namespace rollout::cli

@@ -1,0 +1,210 @@
+// ApiHandler: the verbs on resource paths (get, list, create, update, patch, delete) and watch.
+#include <chrono>
+
+#include "sandbox/api_handler.hpp"
+#include "sandbox/table.hpp"
+#include "util/yaml_json.hpp"
+
+namespace rollout::sandbox {
+
+using nlohmann::json;
+
+namespace {
+
+HttpResponse json_response(int status, const json& body) {
+  return {status, "application/json", body.dump(), {}};
+}
+
+HttpResponse error_response(const Error& e, const std::string& plural = "", const std::string& name = "") {
+  json body = status_body(e, plural, name);
+  return json_response(e.code ? e.code : 500, body);
+}
+
+Result<json> parse_body(const HttpRequest& req) {
+  const std::string ct = req.header("content-type");
+  if (ct.rfind("application/apply-patch+yaml", 0) == 0 || ct.rfind("application/yaml", 0) == 0) {
+    auto j = parse_yaml_as_json(req.body);
+    if (!j.ok()) return api_error(400, "BadRequest", "error decoding YAML: " + j.error().message);
+    return j;
+  }
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return api_error(400, "BadRequest", "the request body is not valid JSON");
+  return j;
+}
+
+Result<ListOptions> list_options(const HttpRequest& req) {
+  ListOptions o;
+  std::string err;
+  if (auto l = req.query_value("labelSelector"); !l.empty()) {
+    o.labels = LabelSelector::parse(l, &err);
+    if (!o.labels) return api_error(400, "BadRequest", "unable to parse requirement: " + err);
+  }
+  if (auto f = req.query_value("fieldSelector"); !f.empty()) {
+    o.fields = FieldSelector::parse(f, &err);
+    if (!o.fields) return api_error(400, "BadRequest", err);
+  }
+  return o;
+}
+
+WriteOptions write_options(const HttpRequest& req, const ResourcePath& rp) {
+  WriteOptions o;
+  o.dry_run = req.query_value("dryRun") == "All";
+  o.status = rp.subresource == "status";
+  o.field_manager = req.query_value("fieldManager");
+  return o;
+}
+
+bool matches(const ListOptions& o, const json& obj) {
+  if (o.labels && !o.labels->matches(labels_of(obj))) return false;
+  if (o.fields && !o.fields->matches(obj)) return false;
+  return true;
+}
+
+}  // namespace
+
+bool ApiHandler::is_watch(const HttpRequest& req) const {
+  const std::string w = req.query_value("watch");
+  return req.method == "GET" && (w == "true" || w == "1");
+}
+
+HttpResponse ApiHandler::resource(const HttpRequest& req) {
+  auto rp = *parse_resource_path(req.path);
+  auto type = types_.find(rp.group, rp.version, rp.plural);
+  if (!type) return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
+  if (!type->namespaced && !rp.namespace_.empty())
+    return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
+  if (!rp.subresource.empty() && !(rp.subresource == "status" && type->status_subresource))
+    return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
+  const std::string ns = rp.namespace_;
+  const WriteOptions wo = write_options(req, rp);
+  Result<json> result = json();
+  int ok_status = 200;
+  if (req.method == "GET" && rp.name.empty()) {
+    auto lo = list_options(req);
+    if (!lo.ok()) return error_response(lo.error());
+    result = store_.list(*type, ns, *lo);
+  } else if (req.method == "GET") {
+    result = store_.get(*type, ns, rp.name);
+  } else if (req.method == "POST" && rp.name.empty()) {
+    auto body = parse_body(req);
+    if (!body.ok()) return error_response(body.error());
+    if (type->namespaced && ns.empty())
+      return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
+    result = store_.create(*type, ns, *body, wo);
+    ok_status = 201;
+  } else if (req.method == "PUT" && !rp.name.empty()) {
+    auto body = parse_body(req);
+    if (!body.ok()) return error_response(body.error());
+    result = store_.update(*type, ns, rp.name, *body, wo);
+  } else if (req.method == "PATCH" && !rp.name.empty()) {
+    auto type_of_patch = patch_type_from_content_type(req.header("content-type"));
+    if (!type_of_patch)
+      return error_response(
+          api_error(415, "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    "application/json-patch+json, application/merge-patch+json, "
+                    "application/apply-patch+yaml"));
+    auto body = parse_body(req);
+    if (!body.ok()) return error_response(body.error());
+    bool existed = store_.get(*type, ns, rp.name).ok();
+    json patch = *body;
+    if (*type_of_patch == PatchType::apply && patch.is_object()) {
+      if (!patch.contains("metadata") || !patch["metadata"].is_object()) patch["metadata"] = json::object();
+      patch["metadata"]["name"] = rp.name;
+    }
+    result = store_.patch(*type, ns, rp.name, *type_of_patch, patch, wo);
+    if (!existed) ok_status = 201;
+  } else if (req.method == "DELETE" && !rp.name.empty()) {
+    result = store_.remove(*type, ns, rp.name, wo);
+  } else if (req.method == "DELETE") {
+    auto lo = list_options(req);
+    if (!lo.ok()) return error_response(lo.error());
+    auto items = store_.list(*type, ns, *lo);
+    if (items.ok())
+      for (const auto& item : (*items)["items"])
+        (void)store_.remove(*type, item["metadata"].value("namespace", ""), item["metadata"]["name"], wo);
+    result = items;
+  } else {
+    return error_response(
+        api_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+  }
+  if (!result.ok()) return error_response(result.error(), rp.plural, rp.name);
+  if (req.method == "GET" && wants_table(req.header("accept"))) {
+    std::vector<json> objects;
+    if (rp.name.empty())
+      objects.assign(result->at("items").begin(), result->at("items").end());
+    else
+      objects.push_back(*result);
+    std::string rv = rp.name.empty() ? result->at("metadata").value("resourceVersion", "")
+                                     : result->at("metadata").value("resourceVersion", "");
+    return json_response(200, to_table(*type, objects, rv, true));
+  }
+  return json_response(ok_status, *result);
+}
+
+int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std::string&)>& write) {
+  auto rp = parse_resource_path(req.path);
+  std::optional<ResourceType> type;
+  if (rp) type = types_.find(rp->group, rp->version, rp->plural);
+  if (!type) return 404;
+  auto lo = list_options(req);
+  if (!lo.ok()) return 400;
+  // Watching one object by name (legacy /watch/.../NAME style, or fieldSelector).
+  if (!rp->name.empty()) lo->fields = FieldSelector::parse("metadata.name=" + rp->name, nullptr);
+  const int timeout_s = std::max(1, std::atoi(req.query_value("timeoutSeconds").c_str()));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(req.query_value("timeoutSeconds").empty() ? 1800 : timeout_s);
+  const bool bookmarks = req.query_value("allowWatchBookmarks") == "true";
+  const int drop_after = faults().drop_watch_after;
+  int sent = 0;
+  const bool table = wants_table(req.header("accept"));
+  auto send = [&](const std::string& type_name, const json& obj) {
+    json payload = obj;
+    if (table && type_name != "ERROR" && type_name != "BOOKMARK")
+      payload = to_table(*type, {obj}, obj["metadata"].value("resourceVersion", ""), sent == 0);
+    ++sent;
+    return write(json{{"type", type_name}, {"object", payload}}.dump() + "\n");
+  };
+  const std::string rv_param = req.query_value("resourceVersion");
+  uint64_t after = 0;
+  if (rv_param.empty() || rv_param == "0") {
+    auto list = store_.list(*type, rp->namespace_, *lo);
+    if (!list.ok()) return 500;
+    for (const auto& item : (*list)["items"])
+      if (!send("ADDED", item)) return 200;
+    after = std::stoull((*list)["metadata"]["resourceVersion"].get<std::string>());
+  } else {
+    after = std::strtoull(rv_param.c_str(), nullptr, 10);
+  }
+  auto last_bookmark = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return 200;
+    }
+    auto wait_until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    auto events = store_.events_after(*type, rp->namespace_, after, wait_until);
+    if (!events.ok()) {
+      send("ERROR", status_body(events.error()));
+      return 200;
+    }
+    for (const auto& e : *events) {
+      after = e.resource_version;
+      if (!matches(*lo, e.object)) continue;
+      if (!send(e.type, e.object)) return 200;
+      if (drop_after > 0 && sent >= drop_after) return 200;
+    }
+    if (bookmarks && std::chrono::steady_clock::now() - last_bookmark > std::chrono::seconds(5)) {
+      last_bookmark = std::chrono::steady_clock::now();
+      json mark = {{"kind", type->kind},
+                   {"apiVersion", type->api_version()},
+                   {"metadata", {{"resourceVersion", std::to_string(after)}}}};
+      if (!send("BOOKMARK", mark)) return 200;
+    } else if (events->empty() && !write("")) {
+      return 200;  // the client went away
+    }
+  }
+  return 200;
+}
+
+}  // namespace rollout::sandbox

@@ -1,0 +1,230 @@
+#include "sandbox/sandbox_server.hpp"
+
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "sandbox/certs.hpp"
+#include "util/base64.hpp"
+
+namespace rollout::sandbox {
+
+namespace fs = std::filesystem;
+
+struct SandboxServer::Impl {
+  SandboxOptions options;
+  std::string dir;  // data dir, or a private temp dir
+  SandboxPki pki;
+  std::string token;
+  std::string kubeconfig_path;
+  int port = 0;
+  TypeRegistry types;
+  std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<ApiHandler> api;
+  std::unique_ptr<httplib::Server> server;
+  std::thread thread;
+};
+
+namespace {
+
+std::string random_hex(size_t n) {
+  std::random_device rd;
+  std::string out;
+  const char* hex = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) out += hex[rd() % 16];
+  return out;
+}
+
+std::string read_or_create_token(const fs::path& path) {
+  std::ifstream in(path);
+  std::string token;
+  if (in >> token && !token.empty()) return token;
+  token = random_hex(32);
+  std::ofstream(path, std::ios::trunc) << token << "\n";
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  return token;
+}
+
+bool load_pem(SSL_CTX& ctx, const SandboxPki& pki) {
+  auto bio_of = [](const std::string& pem) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+                                                     BIO_free);
+  };
+  auto cert_bio = bio_of(pki.server_cert_pem), key_bio = bio_of(pki.server_key_pem), ca_bio = bio_of(pki.ca_cert_pem);
+  X509* cert = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
+  X509* ca = PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr);
+  bool ok = cert && key && ca && SSL_CTX_use_certificate(&ctx, cert) == 1 && SSL_CTX_use_PrivateKey(&ctx, key) == 1;
+  if (ok) {
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(&ctx), ca);
+    // Ask for a client certificate but do not require one: bearer tokens are accepted too.
+    SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+    static const unsigned char sid[] = "rollout-sandbox";
+    SSL_CTX_set_session_id_context(&ctx, sid, sizeof sid - 1);
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  }
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  X509_free(ca);
+  return ok;
+}
+
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[lower] = v;
+  }
+  r.body = req.body;
+  if (req.ssl) {
+    X509* peer = SSL_get_peer_certificate(const_cast<SSL*>(req.ssl));
+    if (peer) {
+      r.client_cert_verified = SSL_get_verify_result(req.ssl) == X509_V_OK;
+      char buf[256];
+      X509_NAME_oneline(X509_get_subject_name(peer), buf, sizeof buf);
+      r.client_cert_subject = buf;
+      X509_free(peer);
+    }
+  }
+  return r;
+}
+
+std::string kubeconfig_yaml(const std::string& url, const SandboxPki& pki, const std::string& token, bool tls) {
+  std::string cluster = "  cluster:\n    server: " + url + "\n";
+  if (tls) cluster += "    certificate-authority-data: " + base64_encode(pki.ca_cert_pem) + "\n";
+  std::string admin = tls ? "    client-certificate-data: " + base64_encode(pki.client_cert_pem) +
+                                "\n    client-key-data: " + base64_encode(pki.client_key_pem) + "\n"
+                          : "    token: " + token + "\n";
+  return "apiVersion: v1\nkind: Config\npreferences: {}\ncurrent-context: rollout-sandbox\n"
+         "clusters:\n- name: rollout-sandbox\n" +
+         cluster + "users:\n- name: rollout-sandbox-admin\n  user:\n" + admin +
+         "- name: rollout-sandbox-token\n  user:\n    token: " + token +
+         "\n"
+         "contexts:\n- name: rollout-sandbox\n  context:\n    cluster: rollout-sandbox\n"
+         "    user: rollout-sandbox-admin\n    namespace: default\n"
+         "- name: rollout-sandbox-token\n  context:\n    cluster: rollout-sandbox\n"
+         "    user: rollout-sandbox-token\n    namespace: default\n";
+}
+
+void route(httplib::Server& server, ApiHandler& api) {
+  auto handle = [&api](const httplib::Request& req, httplib::Response& res) {
+    HttpRequest r = to_request(req);
+    if (api.is_watch(r)) {
+      res.status = 200;
+      // Not plain "application/json": httplib would gzip the stream and hold events back in its buffer.
+      res.set_chunked_content_provider("application/json;stream=watch", [&api, r](size_t, httplib::DataSink& sink) {
+        api.watch(r, [&sink](const std::string& chunk) {
+          if (chunk.empty()) return sink.is_writable();
+          return sink.write(chunk.data(), chunk.size());
+        });
+        sink.done();
+        return true;
+      });
+      return;
+    }
+    HttpResponse out = api.handle(r);
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
+    res.set_content(out.body, out.content_type);
+  };
+  const char* any = R"(/.*)";
+  server.Get(any, handle);
+  server.Post(any, handle);
+  server.Put(any, handle);
+  server.Patch(any, handle);
+  server.Delete(any, handle);
+}
+
+}  // namespace
+
+SandboxServer::SandboxServer(SandboxOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+SandboxServer::~SandboxServer() {
+  stop();
+}
+
+Status SandboxServer::start() {
+  Impl& s = *impl_;
+  if (s.options.data_dir.empty()) {
+    char tmpl[] = "/tmp/rollout-sandbox-XXXXXX";
+    if (!mkdtemp(tmpl)) return make_error(ErrorKind::internal, "cannot create a temporary directory");
+    s.dir = tmpl;
+  } else {
+    s.dir = s.options.data_dir;
+    std::error_code ec;
+    fs::create_directories(s.dir, ec);
+    if (ec) return make_error(ErrorKind::usage, "--data-dir " + s.dir + ": " + ec.message());
+  }
+  auto pki = load_or_create_pki(s.dir + "/pki");
+  if (!pki.ok()) return pki.error();
+  s.pki = *pki;
+  s.token = read_or_create_token(fs::path(s.dir) / "token");
+  s.store = std::make_unique<ObjectStore>(s.types, s.options.data_dir.empty() ? "" : s.dir + "/store");
+  Credentials creds;
+  creds.tokens.insert(s.token);
+  s.api = std::make_unique<ApiHandler>(s.types, *s.store, creds, s.options.faults);
+  if (s.options.tls) {
+    const SandboxPki pki_copy = s.pki;
+    s.server = std::make_unique<httplib::SSLServer>([pki_copy](SSL_CTX& ctx) { return load_pem(ctx, pki_copy); });
+  } else {
+    s.server = std::make_unique<httplib::Server>();
+  }
+  if (!s.server->is_valid()) return make_error(ErrorKind::internal, "cannot set up TLS for the sandbox API server");
+  s.server->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  s.server->set_read_timeout(300, 0);
+  route(*s.server, *s.api);
+  s.port = s.options.port == 0 ? s.server->bind_to_any_port(s.options.address)
+                               : (s.server->bind_to_port(s.options.address, s.options.port) ? s.options.port : -1);
+  if (s.port <= 0)
+    return make_error(ErrorKind::unavailable,
+                      "cannot listen on " + s.options.address + ":" + std::to_string(s.options.port) + " (in use?)");
+  s.kubeconfig_path = s.options.kubeconfig_out.empty() ? s.dir + "/kubeconfig" : s.options.kubeconfig_out;
+  std::ofstream out(s.kubeconfig_path, std::ios::trunc);
+  out << kubeconfig_yaml(url(), s.pki, s.token, s.options.tls);
+  if (!out) return make_error(ErrorKind::usage, "cannot write the kubeconfig to " + s.kubeconfig_path);
+  fs::permissions(s.kubeconfig_path, fs::perms::owner_read | fs::perms::owner_write);
+  s.thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  return ok_status();
+}
+
+void SandboxServer::stop() {
+  Impl& s = *impl_;
+  if (!s.server) return;
+  if (s.api) s.api->stop();
+  s.server->stop();
+  if (s.thread.joinable()) s.thread.join();
+  s.server.reset();
+}
+
+int SandboxServer::port() const {
+  return impl_->port;
+}
+
+std::string SandboxServer::url() const {
+  const std::string host = impl_->options.address.find(':') != std::string::npos ? "[" + impl_->options.address + "]"
+                                                                                 : impl_->options.address;
+  return std::string(impl_->options.tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
+}
+
+const std::string& SandboxServer::kubeconfig_path() const {
+  return impl_->kubeconfig_path;
+}
+const std::string& SandboxServer::token() const {
+  return impl_->token;
+}
+ApiHandler& SandboxServer::api() {
+  return *impl_->api;
+}
+
+}  // namespace rollout::sandbox

@@ -1,0 +1,44 @@
+// `rollout sandbox up`: the sandbox API server on loopback (HTTPS with its own CA and an admin
+// client certificate, or plain HTTP), and the kubeconfig that rollout and kubectl use unchanged.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sandbox/api_handler.hpp"
+#include "util/result.hpp"
+
+namespace rollout::sandbox {
+
+struct SandboxOptions {
+  std::string address = "127.0.0.1";
+  int port = 6443;  // 0: any free port
+  bool tls = true;
+  std::string data_dir;        // objects, PKI and token persist here; empty: memory and a temp dir
+  std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
+  FaultConfig faults;
+};
+
+class SandboxServer {
+ public:
+  explicit SandboxServer(SandboxOptions options);
+  ~SandboxServer();
+  SandboxServer(const SandboxServer&) = delete;
+  SandboxServer& operator=(const SandboxServer&) = delete;
+
+  // Binds, writes the kubeconfig and serves on a background thread.
+  Status start();
+  void stop();
+
+  int port() const;
+  std::string url() const;
+  const std::string& kubeconfig_path() const;
+  const std::string& token() const;  // a bearer token the server accepts (user "sandbox-token")
+  ApiHandler& api();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rollout::sandbox
