@@ -8,9 +8,9 @@ ROLLOUT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries (REFERENCE.md: C++ libraries in Debian bookworm)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
-  libcpp-httplib-dev libdtl-dev catch2
+  libcpp-httplib-dev libdtl-dev catch2 libssl-dev
   # tests: schema cross-check, completion scripts in every shell
-  python3 python3-jsonschema python3-yaml bash-completion zsh fish
+  python3 python3-jsonschema python3-yaml bash-completion zsh fish curl
 )
 
 rollout_install_deps() {

@@ -115,7 +115,12 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
     result = store_.patch(*type, ns, rp.name, *type_of_patch, patch, wo);
     if (!existed) ok_status = 201;
   } else if (req.method == "DELETE" && !rp.name.empty()) {
-    result = store_.remove(*type, ns, rp.name, wo);
+    // kubectl sends dryRun in the DeleteOptions body rather than the query.
+    json options = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    WriteOptions delete_options = wo;
+    if (options.is_object() && options.contains("dryRun") && options["dryRun"].is_array())
+      for (const auto& d : options["dryRun"]) delete_options.dry_run = delete_options.dry_run || d == "All";
+    result = store_.remove(*type, ns, rp.name, delete_options);
   } else if (req.method == "DELETE") {
     auto lo = list_options(req);
     if (!lo.ok()) return error_response(lo.error());

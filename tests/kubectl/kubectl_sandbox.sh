@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Real kubectl against `rollout sandbox up`: what works against a real API server must work here.
+set -u
+rollout=$1
+src=$2
+work=$(mktemp -d /tmp/rollout-kubectl-test.XXXXXX)
+pass=0 fail=0
+sandbox_pid=""
+
+start_sandbox() {  # start_sandbox [extra flags...]
+  "$rollout" sandbox up --port 0 --data-dir "$work/data" --kubeconfig-out "$work/kubeconfig" "$@" >"$work/sandbox.log" 2>&1 &
+  sandbox_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$work/sandbox.log" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "sandbox did not start:"; cat "$work/sandbox.log"; return 1
+}
+stop_sandbox() {
+  [[ -n $sandbox_pid ]] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
+  sandbox_pid=""
+}
+trap 'stop_sandbox; rm -rf "$work"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_eq() {  # expect_eq NAME WANT GOT
+  if [[ "$2" == "$3" ]]; then ok; else bad "$1: want '$2', got '$3'"; fi
+}
+expect_contains() {  # expect_contains NAME NEEDLE TEXT
+  if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in: $(head -c 400 <<<"$3")"; fi
+}
+
+start_sandbox || exit 1
+export KUBECONFIG=$work/kubeconfig
+k() { kubectl --request-timeout=10s "$@" 2>&1; }
+
+# Discovery and version
+expect_contains "version" "v1.32.0-rollout-sandbox" "$(k version)"
+expect_contains "api-resources lists HTTPRoute" "httproutes" "$(k api-resources)"
+expect_contains "api-resources lists InferenceModel" "inferencemodels" "$(k api-resources --api-group=inference.networking.x-k8s.io)"
+
+# kubectl apply of the seeds' objects
+for f in "$src"/examples/sandbox/*.yaml; do
+  out=$(k apply -f "$f")
+  if [[ $? == 0 && $out == *created* ]]; then ok; else bad "apply -f $f: $out"; fi
+done
+expect_eq "apply again is unchanged" "httproute.gateway.networking.k8s.io/llm-route unchanged" \
+  "$(k apply -f "$src/examples/sandbox/httproute-llm-route.yaml")"
+expect_eq "get by short name" "food-review" "$(k get infmodel food-review -o jsonpath='{.metadata.name}')"
+expect_eq "get -o jsonpath weights" "100 0" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+expect_eq "generation starts at 1" "1" "$(k get httproute llm-route -o jsonpath='{.metadata.generation}')"
+expect_contains "get prints a table" "DATA" "$(k get configmaps)"
+
+# Re-apply with a change: a 3-way merge, generation moves, other fields stay.
+sed 's/weight: 100/weight: 90/; s/weight: 0$/weight: 10/' "$src/examples/sandbox/httproute-llm-route.yaml" >"$work/route.yaml"
+expect_eq "apply a change" "httproute.gateway.networking.k8s.io/llm-route configured" "$(k apply -f "$work/route.yaml")"
+expect_eq "weights moved" "90 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+expect_eq "generation bumped" "2" "$(k get httproute llm-route -o jsonpath='{.metadata.generation}')"
+expect_contains "last-applied annotation kept" "last-applied-configuration" "$(k get httproute llm-route -o yaml)"
+
+# kubectl patch: merge, json, strategic (built-in kinds)
+k patch httproute llm-route --type merge -p '{"metadata":{"labels":{"tier":"llm"}}}' >/dev/null
+expect_eq "merge patch of labels leaves generation" "2" "$(k get httproute llm-route -o jsonpath='{.metadata.generation}')"
+k patch httproute llm-route --type json -p '[{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":50}]' >/dev/null
+expect_eq "json patch" "50 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+k patch configmap vllm-llama3-8b-instruct-adapters -p '{"data":{"extra":"1"}}' >/dev/null
+expect_eq "strategic patch of a ConfigMap" "1" "$(k get cm vllm-llama3-8b-instruct-adapters -o jsonpath='{.data.extra}')"
+expect_contains "strategic patch of a custom resource is refused, as for a CRD" \
+  "application/strategic-merge-patch+json is not supported by gateway.networking.k8s.io/v1, Kind=HTTPRoute" \
+  "$(k patch httproute llm-route -p '{"spec":{"x":1}}')"
+expect_contains "label selector" "llm-route" "$(k get httproute -l tier=llm)"
+expect_contains "label selector excludes" "No resources found" "$(k get httproute -l tier=web)"
+
+# Conflicts: a stale resourceVersion is refused with 409, as kubectl replace shows.
+k get httproute llm-route -o json >"$work/stale.json"
+k patch httproute llm-route --type merge -p '{"metadata":{"labels":{"v":"2"}}}' >/dev/null
+out=$(k replace -f "$work/stale.json")
+expect_contains "stale replace is a conflict" "the object has been modified" "$out"
+expect_contains "create of an existing object" "AlreadyExists" "$(k create -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
+expect_contains "get of a missing object" 'configmaps "nope" not found' "$(k get configmap nope)"
+
+# Server-side dry run changes nothing.
+expect_contains "dry-run=server" "(server dry run)" "$(k apply -f "$work/route.yaml" --dry-run=server)"
+k delete configmap vllm-llama3-8b-instruct-adapters --dry-run=server >/dev/null
+expect_eq "dry-run delete keeps the object" "vllm-llama3-8b-instruct-adapters" \
+  "$(k get cm vllm-llama3-8b-instruct-adapters -o jsonpath='{.metadata.name}')"
+
+# Server-side apply
+cat >"$work/ssa.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ssa-demo}
+data: {a: "1"}
+YAML
+expect_contains "server-side apply creates" "serverside-applied" "$(k apply --server-side -f "$work/ssa.yaml")"
+sed -i 's/a: "1"/a: "2"/' "$work/ssa.yaml"
+k apply --server-side -f "$work/ssa.yaml" >/dev/null
+expect_eq "server-side apply updates" "2" "$(k get cm ssa-demo -o jsonpath='{.data.a}')"
+
+# Watch: kubectl get -w sees additions, changes and deletions.
+(k get configmaps -w --output-watch-events >"$work/watch.out" &) 
+sleep 1.5
+k create configmap watched --from-literal=a=b >/dev/null 2>&1 || k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: watched}
+data: {a: b}
+YAML
+k patch configmap watched --type merge -p '{"data":{"a":"c"}}' >/dev/null
+k delete configmap watched >/dev/null
+sleep 1.5
+pkill -f "get configmaps -w --output-watch-events" 2>/dev/null
+w=$(cat "$work/watch.out")
+expect_contains "watch sees ADDED" "ADDED" "$w"
+expect_contains "watch sees MODIFIED" "MODIFIED" "$w"
+expect_contains "watch sees DELETED" "DELETED" "$w"
+
+# Delete
+expect_contains "delete" "deleted" "$(k delete -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
+expect_contains "deleted object is gone" "NotFound" "$(k get inferencemodel food-review)"
+
+# A CRD registers a new kind.
+cat >"$work/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+YAML
+k apply -f "$work/crd.yaml" >/dev/null
+sleep 0.2
+expect_contains "CRD kind is discoverable" "widgets" "$(k api-resources --api-group=example.com)"
+out=$(printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' | k apply -f -)
+expect_contains "custom object created" "widget.example.com/w1 created" "$out"
+expect_eq "custom object by short name" "3" "$(k get wd w1 -o jsonpath='{.spec.size}')"
+
+# Namespaces
+k create namespace team-a >/dev/null 2>&1 || printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n' | k apply -f - >/dev/null
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1}\ndata: {a: b}\n' | k apply -n team-a -f - >/dev/null
+expect_eq "namespaced get" "c1" "$(k get cm -n team-a c1 -o jsonpath='{.metadata.name}')"
+expect_contains "all namespaces" "team-a" "$(k get cm -A)"
+
+# Objects persist across a restart with --data-dir.
+stop_sandbox
+start_sandbox || exit 1
+expect_eq "persisted across restart" "50 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+expect_eq "custom kinds persist" "3" "$(k get widget w1 -o jsonpath='{.spec.size}')"
+
+# Token authentication (the kubeconfig's second context) and refusal without credentials.
+expect_eq "token context" "llm-route" "$(k --context rollout-sandbox-token get httproute llm-route -o jsonpath='{.metadata.name}')"
+server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
+code=$(curl -sk -o /dev/null -w '%{http_code}' "$server/api/v1/namespaces")
+expect_eq "anonymous requests are refused" "401" "$code"
+
+# Fault injection through the admin endpoint: kubectl's own retries are not enough for 100% errors.
+token=$(kubectl config view --raw -o jsonpath='{.users[?(@.name=="rollout-sandbox-token")].user.token}')
+curl -sk -H "Authorization: Bearer $token" -X PUT -d '{"errorRate":1}' "$server/sandbox/faults" >/dev/null
+expect_contains "injected 500s reach kubectl" "injected fault" "$(k get cm -o name)"
+curl -sk -H "Authorization: Bearer $token" -X PUT -d '{"errorRate":0}' "$server/sandbox/faults" >/dev/null
+expect_contains "faults cleared" "ssa-demo" "$(k get cm -o name)"
+
+echo "kubectl_sandbox: $pass passed, $fail failed"
+[[ $fail == 0 ]]
