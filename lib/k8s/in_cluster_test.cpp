@@ -92,7 +92,7 @@ TEST_CASE("a kubeconfig wins over the service account; an empty one does not", "
   CHECK(outside.error() == "kubeconfig /home/me/.kube/config defines no clusters, users or contexts");
 }
 
-TEST_CASE("--context without a kubeconfig in a pod is an error, not ignored", "[kubeconfig][in-cluster]") {
+TEST_CASE("in a pod without a kubeconfig, --context is an error, not ignored", "[kubeconfig][in-cluster]") {
   CHECK(pod().error({.kubeconfig = "", .context = "prod", .namespace_ = ""}) ==
         "--context \"prod\" names a kubeconfig context, but there is no kubeconfig (this is a pod, which uses its "
         "service account)");

@@ -100,7 +100,7 @@ TEST_CASE("an unreadable KUBECONFIG entry is an error, not skipped", "[kubeconfi
   CHECK(r.error().message == "cannot read kubeconfig: cannot read /locked/config: Permission denied");
 }
 
-TEST_CASE("--kubeconfig is used alone and must exist", "[kubeconfig]") {
+TEST_CASE("a --kubeconfig file is used alone and must exist", "[kubeconfig]") {
   FakeMachine m;
   m.vars["KUBECONFIG"] = "/a/config";
   m.files["/a/config"] = single("a", "https://a", "current-context: a\n");
@@ -120,7 +120,7 @@ TEST_CASE("--kubeconfig is used alone and must exist", "[kubeconfig]") {
   CHECK(missing.error().message == "kubeconfig /nope/config (from --kubeconfig) does not exist");
 }
 
-TEST_CASE("--context overrides current-context", "[kubeconfig]") {
+TEST_CASE("the --context flag overrides current-context", "[kubeconfig]") {
   FakeMachine m;
   m.files[kHomeConfig] = R"(
 clusters:
