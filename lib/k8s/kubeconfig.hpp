@@ -46,6 +46,9 @@ struct AuthInfo {
   std::string username;
   std::string password;  // secret
   std::optional<ExecConfig> exec;
+  // Read only to refuse them (check_user): ignoring them would send requests as someone else.
+  std::string auth_provider;  // auth-provider.name (legacy oidc/gcp/azure plugins)
+  std::string impersonate;    // as
 };
 
 // Everything a REST client needs to reach the API server.

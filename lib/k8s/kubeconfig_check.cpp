@@ -60,6 +60,11 @@ Status check_user(const std::string& name, const Defined<AuthInfo>& user, const 
   if (Status s = check_client_certificate(user, what, env); !s.ok()) return s;
   if (a.token.empty())
     if (Status s = check_file(user, what, "tokenFile", a.token_file, env); !s.ok()) return s;
+  if (!a.auth_provider.empty())
+    return error_at(user, what,
+                    "auth-provider " + quote(a.auth_provider) +
+                        " is not supported; use a credential plugin (exec), e.g. kubelogin for OIDC");
+  if (!a.impersonate.empty()) return error_at(user, what, "impersonation (as) is not supported");
   if (a.exec)
     if (Status s = check_exec_config(*a.exec); !s.ok()) return error_at(user, what + ": exec", s.error().message);
   return ok_status();

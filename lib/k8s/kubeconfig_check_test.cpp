@@ -80,6 +80,14 @@ TEST_CASE("the selected user's exec plugin must be runnable without a terminal",
         kConfig + ":2:9: user \"u\": exec: command is empty: it must name the credential plugin to run");
 }
 
+TEST_CASE("auth-provider and impersonation are refused rather than ignored", "[kubeconfig][check]") {
+  CHECK(user_error("auth-provider: {name: oidc, config: {id-token: x}}") ==
+        kConfig +
+            ":2:9: user \"u\": auth-provider \"oidc\" is not supported; use a credential plugin (exec), e.g. "
+            "kubelogin for OIDC");
+  CHECK(user_error("token: t, as: admin") == kConfig + ":2:9: user \"u\": impersonation (as) is not supported");
+}
+
 TEST_CASE("entries the context does not select are not checked", "[kubeconfig][check]") {
   FakeMachine m;
   m.files[kConfig] =

@@ -163,6 +163,11 @@ AuthInfo read_user(FieldReader& r, const YamlNode& n, const std::string& field) 
   u.username = r.string(n, "username", field);
   u.password = r.string(n, "password", field);
   if (const YamlNode* exec = r.map(n, "exec", field)) u.exec = read_exec(r, *exec, field + ".exec");
+  if (const YamlNode* provider = r.map(n, "auth-provider", field)) {
+    u.auth_provider = r.string(*provider, "name", field + ".auth-provider");
+    if (u.auth_provider.empty()) u.auth_provider = "(unnamed)";
+  }
+  u.impersonate = r.string(n, "as", field);
   return u;
 }
 
