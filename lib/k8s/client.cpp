@@ -30,6 +30,10 @@ std::string url_encode(const std::string& value) {
   return out;
 }
 
+bool retryable_status(long status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
 Error error_from_status(long code, const std::string& body, const std::string& what) {
   json status = json::parse(body, nullptr, false);
   std::string message, reason;
@@ -37,15 +41,20 @@ Error error_from_status(long code, const std::string& body, const std::string& w
     message = status.value("message", "");
     reason = status.value("reason", "");
   }
-  if (message.empty()) message = what + ": HTTP " + std::to_string(code) + (body.empty() ? "" : ": " + body.substr(0, 200));
+  if (message.empty())
+    message = what + ": HTTP " + std::to_string(code) + (body.empty() ? "" : ": " + body.substr(0, 200));
   ErrorKind kind = ErrorKind::internal;
-  if (code == 404) kind = ErrorKind::not_found;
-  else if (code == 409 || code == 410) kind = ErrorKind::conflict;
-  else if (code == 400 || code == 415 || code == 422) kind = ErrorKind::invalid;
+  if (code == 404)
+    kind = ErrorKind::not_found;
+  else if (code == 409 || code == 410)
+    kind = ErrorKind::conflict;
+  else if (code == 400 || code == 415 || code == 422)
+    kind = ErrorKind::invalid;
   else if (code == 401 || code == 403) {
     kind = ErrorKind::unavailable;
     message += code == 401 ? " (the API server rejected the kubeconfig's credentials)" : " (not allowed for this user)";
-  } else if (code == 429 || code >= 500) kind = ErrorKind::unavailable;
+  } else if (code == 429 || code >= 500)
+    kind = ErrorKind::unavailable;
   Error e = make_error(kind, message);
   e.code = static_cast<int>(code);
   e.reason = reason;
@@ -53,18 +62,19 @@ Error error_from_status(long code, const std::string& body, const std::string& w
 }
 
 Client::Client(std::unique_ptr<Transport> transport, std::string default_namespace, RetryPolicy retry, Sleeper sleep)
-    : transport_(std::move(transport)), namespace_(std::move(default_namespace)), retry_(retry), sleep_(std::move(sleep)) {
+    : transport_(std::move(transport)),
+      namespace_(std::move(default_namespace)),
+      retry_(retry),
+      sleep_(std::move(sleep)) {
   if (!sleep_) sleep_ = [](Duration d) { std::this_thread::sleep_for(d); };
 }
 
 namespace {
 
-bool retryable(long status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
-
 Duration backoff(const RetryPolicy& p, int attempt, const std::string& retry_after) {
   static thread_local std::mt19937 rng{std::random_device{}()};
   if (!retry_after.empty() && std::all_of(retry_after.begin(), retry_after.end(), ::isdigit))
-    return std::min<Duration>(p.cap * 4, Duration(std::stol(retry_after) * 1000));
+    return std::min<Duration>(Duration(60000), Duration(std::stol(retry_after) * 1000));  // the server knows best
   auto exp = p.base * (1LL << std::min(attempt, 16));
   auto capped = std::min<Duration>(exp, p.cap);
   double jitter = std::uniform_real_distribution<double>(0.5, 1.0)(rng);
@@ -91,14 +101,14 @@ Result<HttpResult> Client::call(HttpCall c) {
     auto r = transport_->send(c);
     const bool last = attempt + 1 >= retry_.max_attempts;
     if (!r.ok()) {
-      const bool transient = r.error().kind == ErrorKind::unavailable ||
-                             (r.error().kind == ErrorKind::timeout && c.method == "GET");
+      const bool transient =
+          r.error().kind == ErrorKind::unavailable || (r.error().kind == ErrorKind::timeout && c.method == "GET");
       if (!transient || last) return r;
       ++stats_.retries;
       sleep_(backoff(retry_, attempt, ""));
       continue;
     }
-    if (retryable(r->status) && !last) {
+    if (retryable_status(r->status) && !last) {
       ++stats_.retries;
       sleep_(backoff(retry_, attempt, r->retry_after));
       continue;
@@ -113,7 +123,8 @@ Result<json> Client::json_call(HttpCall c) {
   if (!r.ok()) return r.error();
   if (r->status < 200 || r->status > 299) return error_from_status(r->status, r->body, what);
   json body = json::parse(r->body, nullptr, false);
-  if (body.is_discarded()) return make_error(ErrorKind::unavailable, what + ": the API server answered with invalid JSON");
+  if (body.is_discarded())
+    return make_error(ErrorKind::unavailable, what + ": the API server answered with invalid JSON");
   return body;
 }
 

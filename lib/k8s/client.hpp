@@ -42,8 +42,8 @@ struct WatchEvent {
 struct WatchOptions {
   std::string label_selector;
   std::string field_selector;
-  std::string resource_version;  // empty: list first and report every object as ADDED
-  int timeout_seconds = 300;     // server-side length of one watch request; it is resumed after
+  std::string resource_version;       // empty: list first and report every object as ADDED
+  int timeout_seconds = 300;          // server-side length of one watch request; it is resumed after
   std::function<bool()> should_stop;  // polled about once a second while idle
 };
 
@@ -103,6 +103,9 @@ class Client {
 
 // The error for a non-2xx answer, from its metav1.Status body when there is one.
 Error error_from_status(long code, const std::string& body, const std::string& what);
+
+// 429 and the 5xx answers worth retrying.
+bool retryable_status(long status);
 
 // Percent-encodes a query parameter value.
 std::string url_encode(const std::string& value);

@@ -187,7 +187,14 @@ class CurlTransport : public Transport {
                      CURL_BLOB_COPY};
       curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     } else if (!c.certificate_authority.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAINFO, c.certificate_authority.c_str());
+      // Through the environment seam, like every other file the configuration names.
+      auto pem = env_.read_file(c.certificate_authority);
+      if (!pem.ok())
+        return make_error(ErrorKind::unavailable,
+                          "cannot read certificate-authority " + c.certificate_authority + ": " + pem.error().message);
+      std::string ca = *pem;
+      curl_blob blob{ca.data(), ca.size(), CURL_BLOB_COPY};  // copied by curl before `ca` goes
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (connect_to_) curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to_.get());
     if (!c.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, c.proxy_url.c_str());
@@ -214,7 +221,8 @@ class CurlTransport : public Transport {
     std::string token = u.token;
     if (token.empty() && !u.token_file.empty()) {
       auto t = env_.read_file(u.token_file);  // re-read every time: projected tokens rotate
-      if (!t.ok()) return make_error(ErrorKind::unavailable, "cannot read tokenFile " + u.token_file + ": " + t.error().message);
+      if (!t.ok())
+        return make_error(ErrorKind::unavailable, "cannot read tokenFile " + u.token_file + ": " + t.error().message);
       token = *t;
       while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
     }

@@ -170,7 +170,8 @@ Status SandboxServer::start() {
   if (!pki.ok()) return pki.error();
   s.pki = *pki;
   s.token = read_or_create_token(fs::path(s.dir) / "token");
-  s.store = std::make_unique<ObjectStore>(s.types, s.options.data_dir.empty() ? "" : s.dir + "/store");
+  s.store = std::make_unique<ObjectStore>(s.types, s.options.data_dir.empty() ? "" : s.dir + "/store",
+                                          s.options.event_window);
   Credentials creds;
   creds.tokens.insert(s.token);
   s.api = std::make_unique<ApiHandler>(s.types, *s.store, creds, s.options.faults);

@@ -17,6 +17,7 @@ struct SandboxOptions {
   std::string data_dir;        // objects, PKI and token persist here; empty: memory and a temp dir
   std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
   FaultConfig faults;
+  size_t event_window = 10000;  // watch events kept for resuming; older resourceVersions get 410 Gone
 };
 
 class SandboxServer {
