@@ -27,6 +27,10 @@ Result<json> parse_body(const HttpRequest& req) {
     if (!j.ok()) return api_error(400, "BadRequest", "error decoding YAML: " + j.error().message);
     return j;
   }
+  if (ct.rfind("application/vnd.kubernetes.protobuf", 0) == 0)
+    return api_error(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: "
+                     "application/json, application/yaml");
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) return api_error(400, "BadRequest", "the request body is not valid JSON");
   return j;
