@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "sandbox/api_handler.hpp"
+#include "sandbox/protobuf.hpp"
 #include "sandbox/table.hpp"
 #include "util/yaml_json.hpp"
 
@@ -20,17 +21,14 @@ HttpResponse error_response(const Error& e, const std::string& plural = "", cons
   return json_response(e.code ? e.code : 500, body);
 }
 
-Result<json> parse_body(const HttpRequest& req) {
+Result<json> parse_body(const HttpRequest& req, const ResourceType& t) {
   const std::string ct = req.header("content-type");
+  if (ct.rfind("application/vnd.kubernetes.protobuf", 0) == 0) return decode_k8s_protobuf(req.body, t);
   if (ct.rfind("application/apply-patch+yaml", 0) == 0 || ct.rfind("application/yaml", 0) == 0) {
     auto j = parse_yaml_as_json(req.body);
     if (!j.ok()) return api_error(400, "BadRequest", "error decoding YAML: " + j.error().message);
     return j;
   }
-  if (ct.rfind("application/vnd.kubernetes.protobuf", 0) == 0)
-    return api_error(415, "UnsupportedMediaType",
-                     "the body of the request was in an unknown format - accepted media types include: "
-                     "application/json, application/yaml");
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) return api_error(400, "BadRequest", "the request body is not valid JSON");
   return j;
@@ -90,14 +88,14 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
   } else if (req.method == "GET") {
     result = store_.get(*type, ns, rp.name);
   } else if (req.method == "POST" && rp.name.empty()) {
-    auto body = parse_body(req);
+    auto body = parse_body(req, *type);
     if (!body.ok()) return error_response(body.error());
     if (type->namespaced && ns.empty())
       return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
     result = store_.create(*type, ns, *body, wo);
     ok_status = 201;
   } else if (req.method == "PUT" && !rp.name.empty()) {
-    auto body = parse_body(req);
+    auto body = parse_body(req, *type);
     if (!body.ok()) return error_response(body.error());
     result = store_.update(*type, ns, rp.name, *body, wo);
   } else if (req.method == "PATCH" && !rp.name.empty()) {
@@ -108,7 +106,7 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
                     "the body of the request was in an unknown format - accepted media types include: "
                     "application/json-patch+json, application/merge-patch+json, "
                     "application/apply-patch+yaml"));
-    auto body = parse_body(req);
+    auto body = parse_body(req, *type);
     if (!body.ok()) return error_response(body.error());
     bool existed = store_.get(*type, ns, rp.name).ok();
     json patch = *body;

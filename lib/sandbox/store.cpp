@@ -1,5 +1,7 @@
 #include "sandbox/store.hpp"
 
+#include "sandbox/server_side_apply.hpp"
+
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -214,9 +216,26 @@ Result<json> ObjectStore::patch(const ResourceType& t, const std::string& ns, co
   if (it == objects_.end()) {
     if (type != PatchType::apply) return not_found(t, name);
     lock.unlock();
-    return create(t, ns, body, o);
+    json created = body;
+    if (created.is_object()) {
+      created["metadata"]["managedFields"] =
+          json::array({{{"manager", o.field_manager.empty() ? "unknown" : o.field_manager},
+                        {"operation", "Apply"},
+                        {"apiVersion", t.api_version()},
+                        {"time", now_rfc3339()},
+                        {"fieldsType", "FieldsV1"},
+                        {"fieldsV1", field_set(body)}}});
+    }
+    return create(t, ns, created, o);
   }
-  auto patched = apply_patch(it->second, type, body);
+  Result<json> patched = json();
+  if (type == PatchType::apply) {
+    if (!body.is_object()) return api_error(400, "BadRequest", "an applied configuration must be an object");
+    patched = server_side_apply(it->second, body, o.field_manager.empty() ? "unknown" : o.field_manager,
+                                strategic_supported(t));
+  } else {
+    patched = apply_patch(it->second, type, body);
+  }
   if (!patched.ok()) return patched.error();
   return update_locked(t, ns, name, std::move(*patched), o);
 }

@@ -97,16 +97,17 @@ expect_contains "server-side apply creates" "serverside-applied" "$(k apply --se
 sed -i 's/a: "1"/a: "2"/' "$work/ssa.yaml"
 k apply --server-side -f "$work/ssa.yaml" >/dev/null
 expect_eq "server-side apply updates" "2" "$(k get cm ssa-demo -o jsonpath='{.data.a}')"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa-demo}\ndata: {a: "2", b: "3"}\n' | k apply --server-side -f - >/dev/null
+k patch cm ssa-demo --type merge -p '{"data":{"c":"by-hand"}}' >/dev/null
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa-demo}\ndata: {a: "2"}\n' | k apply --server-side -f - >/dev/null
+expect_eq "server-side apply removes a field it no longer applies, keeps others' fields" '{"a":"2","c":"by-hand"}' \
+  "$(k get cm ssa-demo -o jsonpath='{.data}')"
+expect_contains "managedFields record the manager" "kubectl" "$(k get cm ssa-demo -o yaml --show-managed-fields)"
 
 # Watch: kubectl get -w sees additions, changes and deletions.
 (k get configmaps -w --output-watch-events >"$work/watch.out" &) 
 sleep 1.5
-k create configmap watched --from-literal=a=b >/dev/null 2>&1 || k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: watched}
-data: {a: b}
-YAML
+k create configmap watched --from-literal=a=b >/dev/null
 k patch configmap watched --type merge -p '{"data":{"a":"c"}}' >/dev/null
 k delete configmap watched >/dev/null
 sleep 1.5
@@ -142,8 +143,15 @@ out=$(printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nsp
 expect_contains "custom object created" "widget.example.com/w1 created" "$out"
 expect_eq "custom object by short name" "3" "$(k get wd w1 -o jsonpath='{.spec.size}')"
 
+# Generator commands send protobuf bodies for built-in kinds.
+expect_eq "kubectl create namespace" "namespace/team-a created" "$(k create namespace team-a)"
+expect_eq "kubectl create configmap" "configmap/gen created" "$(k create configmap gen --from-literal=k=v)"
+expect_eq "protobuf data decoded" "v" "$(k get cm gen -o jsonpath='{.data.k}')"
+expect_eq "kubectl create secret" "secret/s1 created" "$(k create secret generic s1 --from-literal=password=hunter2)"
+expect_eq "secret data is base64" "hunter2" "$(k get secret s1 -o jsonpath='{.data.password}' | base64 -d)"
+expect_contains "other kinds are refused clearly" "protobuf is understood only for" "$(k create deployment d --image=nginx)"
+
 # Namespaces
-k create namespace team-a >/dev/null 2>&1 || printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n' | k apply -f - >/dev/null
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1}\ndata: {a: b}\n' | k apply -n team-a -f - >/dev/null
 expect_eq "namespaced get" "c1" "$(k get cm -n team-a c1 -o jsonpath='{.metadata.name}')"
 expect_contains "all namespaces" "team-a" "$(k get cm -A)"
