@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "sandbox/certs.hpp"
+#include "sandbox/controller.hpp"
+#include "sandbox/gateway_controller.hpp"
+#include "sandbox/workload_controllers.hpp"
 #include "util/base64.hpp"
 
 namespace rollout::sandbox {
@@ -26,6 +29,7 @@ struct SandboxServer::Impl {
   TypeRegistry types;
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<ApiHandler> api;
+  std::unique_ptr<ControllerManager> controllers;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
 };
@@ -196,12 +200,18 @@ Status SandboxServer::start() {
   if (!out) return make_error(ErrorKind::usage, "cannot write the kubeconfig to " + s.kubeconfig_path);
   fs::permissions(s.kubeconfig_path, fs::perms::owner_read | fs::perms::owner_write);
   s.thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  s.controllers = std::make_unique<ControllerManager>(*s.store, s.types);
+  s.controllers->add(make_gateway_controller());
+  s.controllers->add(make_deployment_controller());
+  s.controllers->add(make_pod_controller());
+  s.controllers->start();
   return ok_status();
 }
 
 void SandboxServer::stop() {
   Impl& s = *impl_;
   if (!s.server) return;
+  if (s.controllers) s.controllers->stop();
   if (s.api) s.api->stop();
   s.server->stop();
   if (s.thread.joinable()) s.thread.join();
