@@ -2,6 +2,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -240,6 +241,10 @@ CommandInfo command_tree() {
 }
 
 int run(int argc, char** argv) {
+  // A peer that goes away mid-write (a killed `kubectl get -w`, a dropped API connection) must
+  // be an error on that connection, not SIGPIPE killing the whole process: OpenSSL writes with
+  // plain write(2), so no MSG_NOSIGNAL protects TLS connections.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app(
       "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
       "rollouts gated on health and metrics, with automatic rollback.",

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -160,6 +161,7 @@ SandboxServer::~SandboxServer() {
 
 Status SandboxServer::start() {
   Impl& s = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);  // TLS writes to a vanished client must not kill the server
   if (s.options.data_dir.empty()) {
     char tmpl[] = "/tmp/rollout-sandbox-XXXXXX";
     if (!mkdtemp(tmpl)) return make_error(ErrorKind::internal, "cannot create a temporary directory");

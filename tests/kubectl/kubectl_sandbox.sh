@@ -117,6 +117,17 @@ expect_contains "watch sees ADDED" "ADDED" "$w"
 expect_contains "watch sees MODIFIED" "MODIFIED" "$w"
 expect_contains "watch sees DELETED" "DELETED" "$w"
 
+# Watchers that vanish mid-stream (killed kubectl) must not take the server down (SIGPIPE on TLS).
+for i in 1 2 3 4 5 6; do
+  (kubectl get cm -w --request-timeout=0 >/dev/null 2>&1 &)
+  sleep 0.3
+  k create configmap sigpipe-$i --from-literal=a=b >/dev/null
+  pkill -9 -f "get cm -w --request-timeout=0" 2>/dev/null
+  k patch configmap sigpipe-$i --type merge -p '{"data":{"a":"c"}}' >/dev/null
+done
+sleep 0.5
+expect_eq "server survives killed watchers" "configmap/sigpipe-6" "$(k get configmap sigpipe-6 -o name)"
+
 # Delete
 expect_contains "delete" "deleted" "$(k delete -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
 expect_contains "deleted object is gone" "NotFound" "$(k get inferencemodel food-review)"
