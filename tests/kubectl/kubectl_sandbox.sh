@@ -123,7 +123,7 @@ for i in 1 2 3 4 5 6; do
   sleep 0.3
   k create configmap sigpipe-$i --from-literal=a=b >/dev/null
   pkill -9 -f "get cm -w --request-timeout=0" 2>/dev/null
-  k patch configmap sigpipe-$i --type merge -p '{"data":{"a":"c"}}' >/dev/null
+  for v in c d e; do k patch configmap sigpipe-$i --type merge -p "{\"data\":{\"a\":\"$v\"}}" >/dev/null; done
 done
 sleep 0.5
 expect_eq "server survives killed watchers" "configmap/sigpipe-6" "$(k get configmap sigpipe-6 -o name)"
@@ -186,5 +186,9 @@ expect_contains "injected 500s reach kubectl" "injected fault" "$(k get cm -o na
 curl -sk -H "Authorization: Bearer $token" -X PUT -d '{"errorRate":0}' "$server/sandbox/faults" >/dev/null
 expect_contains "faults cleared" "ssa-demo" "$(k get cm -o name)"
 
+if [[ $fail != 0 ]]; then
+  echo "--- sandbox log (tail) ---"; tail -20 "$work/sandbox.log"
+  [[ -n $sandbox_pid ]] && ! kill -0 "$sandbox_pid" 2>/dev/null && echo "the sandbox process has exited"
+fi
 echo "kubectl_sandbox: $pass passed, $fail failed"
 [[ $fail == 0 ]]
