@@ -176,9 +176,12 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   ms->add_option("--itl", m.itl, "Median inter-token latency")->capture_default_str();
   ms->add_option("--startup", m.startup, "Time before /health reports ready")->capture_default_str();
   ms->add_flag("--crash-on-start", m.crash_on_start, "Exit with an error after the startup delay");
+  ms->add_flag("--no-runtime-lora", m.no_runtime_lora,
+               "No /v1/load_lora_adapter and /v1/unload_lora_adapter, as vLLM without "
+               "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
   add_choice(b, ms, "--on-sigterm", m.on_sigterm, {"drain", "abort"},
              "drain: finish in-flight requests before exiting; abort: drop them, like vLLM's default");
-  ms->callback([&b] { b.action = [](Terminal&) { return not_implemented("sandbox model-server"); }; });
+  ms->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_model_server(b.model_server, t); }; });
 }
 
 void add_misc_commands(CLI::App& app, Bindings& b) {

@@ -78,6 +78,7 @@ struct ModelServerOptions {
   std::string itl = "10ms";
   std::string startup = "0s";
   bool crash_on_start = false;
+  bool no_runtime_lora = false;      // as vLLM without VLLM_ALLOW_RUNTIME_LORA_UPDATING
   std::string on_sigterm = "drain";  // drain | abort
 };
 

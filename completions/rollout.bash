@@ -39,7 +39,7 @@ _rollout() {
     "list") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
     "sandbox") words="up model-server -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
     "sandbox up") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --address --kubeconfig-out --data-dir --plain-http --fault-error-rate --fault-throttle-rate --fault-latency --fault-drop-watch-after" ;;
-    "sandbox model-server") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --host --model --version --error-rate --ttft --itl --startup --crash-on-start --on-sigterm" ;;
+    "sandbox model-server") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --host --model --version --error-rate --ttft --itl --startup --crash-on-start --no-runtime-lora --on-sigterm" ;;
     "completion") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose"; args="bash zsh fish" ;;
     "version") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
   esac

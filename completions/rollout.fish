@@ -86,6 +86,7 @@ complete -c rollout -n '__fish_seen_subcommand_from model-server' -l ttft -x -d 
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -l itl -x -d 'Median inter-token latency'
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -l startup -x -d 'Time before /health reports ready'
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -l crash-on-start -d 'Exit with an error after the startup delay'
+complete -c rollout -n '__fish_seen_subcommand_from model-server' -l no-runtime-lora -d 'No /v1/load_lora_adapter and /v1/unload_lora_adapter, as vLLM without VLLM_ALLOW'
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -l on-sigterm -x -a 'drain abort' -d 'drain: finish in-flight requests before exiting; abort: drop them, like vLLM\'s d'
 complete -c rollout -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 complete -c rollout -n '__fish_seen_subcommand_from completion' -s h -l help -d 'Print this help message and exit'

@@ -1,0 +1,158 @@
+#include "sandbox/model_server_process.hpp"
+
+#include <httplib.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cctype>
+#include <csignal>
+#include <thread>
+
+namespace rollout::sandbox {
+
+struct ModelHttpServer::Impl {
+  ModelServerSim& sim;
+  std::string host;
+  int port = 0;
+  std::unique_ptr<httplib::Server> server;
+  std::thread thread;
+};
+
+namespace {
+
+// Concurrent requests each hold a thread for their whole simulated latency.
+constexpr size_t kThreads = 128;
+
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[lower] = v;
+  }
+  r.body = req.body;
+  return r;
+}
+
+void route(httplib::Server& server, ModelServerSim& sim) {
+  auto handle = [&sim](const httplib::Request& req, httplib::Response& res) {
+    HttpResponse out = sim.handle(to_request(req));
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
+    res.set_content(out.body, out.content_type);
+  };
+  const char* any = R"(/.*)";
+  server.Get(any, handle);
+  server.Post(any, handle);
+  server.Put(any, handle);
+  server.Patch(any, handle);
+  server.Delete(any, handle);
+}
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// The signal that arrived within `ms`, or 0.
+int wait_signal(const sigset_t& set, int ms) {
+  const timespec timeout{ms / 1000, (ms % 1000) * 1000000L};
+  const int sig = sigtimedwait(&set, nullptr, &timeout);
+  return sig > 0 ? sig : 0;
+}
+
+void say(const ModelServerLog& log, const std::string& line) {
+  if (log) log(line);
+}
+
+Status shut_down(ModelServerSim& sim, ModelHttpServer& server, int sig, OnSigterm on_sigterm, const sigset_t& signals,
+                 const ModelServerLog& log) {
+  const bool drain = on_sigterm == OnSigterm::drain;
+  say(log, std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + ": " + (drain ? "draining " : "aborting ") +
+               std::to_string(sim.running() + sim.waiting()) + " in-flight request(s)");
+  std::atomic<bool> done = false;
+  std::thread shutdown([&] {
+    sim.begin_shutdown(drain);
+    done = true;
+  });
+  while (!done) {
+    if (wait_signal(signals, 50) && drain) {
+      say(log, "second signal: aborting the in-flight requests");
+      sim.begin_shutdown(false);
+    }
+  }
+  shutdown.join();
+  server.stop();
+  say(log, "stopped");
+  return ok_status();
+}
+
+}  // namespace
+
+ModelHttpServer::ModelHttpServer(ModelServerSim& sim) : impl_(new Impl{sim, "", 0, nullptr, {}}) {}
+
+ModelHttpServer::~ModelHttpServer() {
+  stop();
+}
+
+Status ModelHttpServer::start(const std::string& host, int port) {
+  Impl& s = *impl_;
+  s.host = host;
+  s.server = std::make_unique<httplib::Server>();
+  s.server->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  route(*s.server, s.sim);
+  s.port = port == 0 ? s.server->bind_to_any_port(host) : (s.server->bind_to_port(host, port) ? port : -1);
+  if (s.port <= 0) {
+    s.server.reset();
+    return make_error(ErrorKind::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + " (in use?)");
+  }
+  s.thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  return ok_status();
+}
+
+void ModelHttpServer::stop() {
+  Impl& s = *impl_;
+  if (!s.server) return;
+  s.server->stop();
+  if (s.thread.joinable()) s.thread.join();
+  s.server.reset();
+}
+
+int ModelHttpServer::port() const {
+  return impl_->port;
+}
+
+std::string ModelHttpServer::url() const {
+  const std::string& h = impl_->host;
+  return "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(impl_->port);
+}
+
+Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, OnSigterm on_sigterm,
+                        const ModelServerLog& log) {
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ModelServerSim sim(knobs);
+  ModelHttpServer server(sim);
+  if (auto s = server.start(host, port); !s.ok()) return s;
+  say(log, "serving " + knobs.model + " (version " + knobs.version + ") listening on " + server.url());
+  bool announced = false;
+  int sig = 0;
+  while ((sig = wait_signal(signals, 50)) == 0) {
+    if (announced || !sim.started()) continue;
+    if (knobs.crash_on_start) {
+      server.stop();
+      return make_error(ErrorKind::internal, "the model server crashed on start (--crash-on-start)");
+    }
+    say(log, "ready");
+    announced = true;
+  }
+  return shut_down(sim, server, sig, on_sigterm, signals, log);
+}
+
+}  // namespace rollout::sandbox
