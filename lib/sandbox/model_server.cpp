@@ -137,8 +137,9 @@ HttpResponse ModelServerSim::metrics(const HttpRequest&) {
 
 std::string ModelServerSim::metrics_text() const {
   std::lock_guard lock(mu_);
-  const int batch = knobs_.max_concurrency.value_or(kDefaultBatch);
-  EngineGauges g{running_, waiting_, batch > 0 ? std::min(1.0, static_cast<double>(running_) / batch) : 0.0};
+  const int limit = knobs_.max_concurrency.value_or(0);
+  const int batch = limit > 0 ? limit : kDefaultBatch;
+  EngineGauges g{running_, waiting_, std::min(1.0, static_cast<double>(running_) / batch)};
   return metrics_.render(g);
 }
 
@@ -207,7 +208,8 @@ HttpResponse ModelServerSim::generate(const HttpRequest& req, bool chat) {
 
 HttpResponse ModelServerSim::run(std::unique_lock<std::mutex>& lock, Flight& f) {
   ++waiting_;
-  while (!aborting_ && knobs_.max_concurrency && running_ >= *knobs_.max_concurrency) cv_.wait(lock);
+  const int limit = knobs_.max_concurrency.value_or(0);  // 0 or less: no limit
+  while (!aborting_ && limit > 0 && running_ >= limit) cv_.wait(lock);
   --waiting_;
   HttpResponse out;
   if (aborting_) {

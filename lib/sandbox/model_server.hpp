@@ -37,7 +37,7 @@ struct ModelKnobs {
   Duration startup{0};                 // /health answers 503 until this has passed
   bool crash_on_start = false;         // the process exits with an error once startup has passed
   bool runtime_lora = true;            // VLLM_ALLOW_RUNTIME_LORA_UPDATING: the load/unload routes exist
-  std::optional<int> max_concurrency;  // requests beyond it wait (vllm:num_requests_waiting)
+  std::optional<int> max_concurrency;  // requests beyond it wait (vllm:num_requests_waiting); unset or <= 0: none
   std::optional<uint64_t> seed;        // for latencies, failures and ids; random when unset
 };
 
