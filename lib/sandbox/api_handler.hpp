@@ -43,6 +43,12 @@ struct FaultConfig {
   static std::optional<FaultConfig> from_json(const nlohmann::json& j, std::string* error);
 };
 
+// A parsed resource URL: /api/v1/namespaces/NS/PLURAL/NAME/SUB or /apis/GROUP/VERSION/...
+struct ResourcePath {
+  std::string group, version, namespace_, plural, name, subresource;
+};
+std::optional<ResourcePath> parse_resource_path(const std::string& path);
+
 struct Credentials {
   std::set<std::string> tokens;                    // accepted bearer tokens
   std::map<std::string, std::string> basic_users;  // user -> password
@@ -60,6 +66,11 @@ class ApiHandler {
   // timeoutSeconds passes, a fault drops it, or stop() is called. Returns the HTTP status.
   int watch(const HttpRequest& req, const std::function<bool(const std::string&)>& write);
 
+  // What answers /api/v1/namespaces/NS/pods/NAME[:PORT]/proxy/PATH: gets the pod object and the
+  // request with its path rewritten to /PATH; nullopt means the pod's server is not running.
+  using PodProxy = std::function<std::optional<HttpResponse>(const nlohmann::json& pod, const HttpRequest& req)>;
+  void set_pod_proxy(PodProxy proxy) { pod_proxy_ = std::move(proxy); }
+
   void set_faults(const FaultConfig& f);
   FaultConfig faults() const;
   void stop();
@@ -73,6 +84,7 @@ class ApiHandler {
   HttpResponse discovery(const HttpRequest& req) const;
   HttpResponse openapi(const HttpRequest& req) const;
   HttpResponse resource(const HttpRequest& req);
+  HttpResponse proxy(const HttpRequest& req, const ResourcePath& rp);
 
   TypeRegistry& types_;
   ObjectStore& store_;
@@ -81,12 +93,7 @@ class ApiHandler {
   FaultConfig faults_;
   std::mt19937 rng_{12345};
   bool stopping_ = false;
+  PodProxy pod_proxy_;
 };
-
-// A parsed resource URL: /api/v1/namespaces/NS/PLURAL/NAME/SUB or /apis/GROUP/VERSION/...
-struct ResourcePath {
-  std::string group, version, namespace_, plural, name, subresource;
-};
-std::optional<ResourcePath> parse_resource_path(const std::string& path);
 
 }  // namespace rollout::sandbox

@@ -75,6 +75,8 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
   if (!type) return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   if (!type->namespaced && !rp.namespace_.empty())
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
+  if (rp.plural == "pods" && rp.group.empty() && (rp.subresource == "proxy" || rp.subresource.rfind("proxy/", 0) == 0))
+    return proxy(req, rp);
   if (!rp.subresource.empty() && !(rp.subresource == "status" && type->status_subresource))
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   const std::string ns = rp.namespace_;
@@ -147,6 +149,21 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
     return json_response(200, to_table(*type, objects, rv, true));
   }
   return json_response(ok_status, *result);
+}
+
+HttpResponse ApiHandler::proxy(const HttpRequest& req, const ResourcePath& rp) {
+  const std::string pod_name = rp.name.substr(0, rp.name.find(':'));
+  auto pods = types_.find("", "v1", "pods");
+  auto pod = store_.get(*pods, rp.namespace_, pod_name);
+  if (!pod.ok()) return error_response(pod.error(), "pods", pod_name);
+  HttpRequest forwarded = req;
+  forwarded.path = "/" + (rp.subresource.size() > 6 ? rp.subresource.substr(6) : "");
+  std::optional<HttpResponse> answer;
+  if (pod_proxy_) answer = pod_proxy_(*pod, forwarded);
+  if (!answer)
+    return error_response(api_error(503, "ServiceUnavailable",
+                                    "error trying to reach service: dial tcp 127.0.0.1: connect: connection refused"));
+  return *answer;
 }
 
 int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std::string&)>& write) {

@@ -13,6 +13,8 @@
 #include "sandbox/certs.hpp"
 #include "sandbox/controller.hpp"
 #include "sandbox/gateway_controller.hpp"
+#include "sandbox/lora_syncer.hpp"
+#include "sandbox/pod_runtime.hpp"
 #include "sandbox/workload_controllers.hpp"
 #include "util/base64.hpp"
 
@@ -31,6 +33,7 @@ struct SandboxServer::Impl {
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<ApiHandler> api;
   std::unique_ptr<ControllerManager> controllers;
+  std::shared_ptr<PodRuntimes> pods = std::make_shared<PodRuntimes>();
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
 };
@@ -181,6 +184,12 @@ Status SandboxServer::start() {
   Credentials creds;
   creds.tokens.insert(s.token);
   s.api = std::make_unique<ApiHandler>(s.types, *s.store, creds, s.options.faults);
+  s.api->set_pod_proxy(
+      [pods = s.pods](const nlohmann::json& pod, const HttpRequest& req) -> std::optional<HttpResponse> {
+        auto server = pods->find(pod["metadata"].value("uid", ""));
+        if (!server) return std::nullopt;
+        return server->handle(req);
+      });
   if (s.options.tls) {
     const SandboxPki pki_copy = s.pki;
     s.server = std::make_unique<httplib::SSLServer>([pki_copy](SSL_CTX& ctx) { return load_pem(ctx, pki_copy); });
@@ -205,7 +214,8 @@ Status SandboxServer::start() {
   s.controllers = std::make_unique<ControllerManager>(*s.store, s.types);
   s.controllers->add(make_gateway_controller());
   s.controllers->add(make_deployment_controller());
-  s.controllers->add(make_pod_controller());
+  s.controllers->add(make_pod_controller(s.pods));
+  s.controllers->add(make_lora_syncer(s.pods));
   s.controllers->start();
   return ok_status();
 }

@@ -158,6 +158,7 @@ class DeploymentController : public Controller {
 
 class PodController : public Controller {
  public:
+  explicit PodController(std::shared_ptr<PodRuntimes> runtimes) : runtimes_(std::move(runtimes)) {}
   const char* name() const override { return "pods"; }
 
   void reconcile(ControllerContext& ctx) override {
@@ -166,25 +167,26 @@ class PodController : public Controller {
       for (const auto& api : {"apps/v1", "workload.serving.volcano.sh/v1alpha1", "workload.matrixinfer.ai/v1alpha1",
                               "leaderworkerset.x-k8s.io/v1"})
         for (const auto& o : ctx.all(api, kind)) owners.insert(o["metadata"].value("uid", ""));
+    std::set<std::string> alive;
     for (const auto& pod : ctx.all("v1", "Pod")) {
       const json refs = pod["metadata"].value("ownerReferences", json::array());
       if (!refs.empty() && !owners.count(refs[0].value("uid", ""))) {  // garbage collection
         (void)ctx.store.remove(*ctx.type("v1", "Pod"), pod["metadata"]["namespace"], pod["metadata"]["name"], {});
         continue;
       }
+      alive.insert(pod["metadata"].value("uid", ""));
       advance(ctx, pod);
     }
+    runtimes_->retain(alive);
   }
 
  private:
   void advance(ControllerContext& ctx, const json& pod) {
     const PodKnobs k = knobs_of(pod);
-    std::tm tm{};
+    auto server = runtimes_->ensure(pod);
     const std::string created = pod["metadata"].value("creationTimestamp", "");
-    strptime(created.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    const auto age = ctx.now() - std::chrono::system_clock::from_time_t(timegm(&tm));
-    const bool started = age >= k.startup;
-    const bool ready = started && !k.crash_on_start;
+    const bool started = server->started();
+    const bool ready = server->ready() && !k.crash_on_start;
     const std::string now = ctx.timestamp();
     json containers = json::array();
     for (const auto& c : pod["spec"].value("containers", json::array())) {
@@ -214,6 +216,8 @@ class PodController : public Controller {
     }
     ctx.set_status(pod, status);
   }
+
+  std::shared_ptr<PodRuntimes> runtimes_;
 };
 
 }  // namespace
@@ -221,8 +225,8 @@ class PodController : public Controller {
 std::unique_ptr<Controller> make_deployment_controller() {
   return std::make_unique<DeploymentController>();
 }
-std::unique_ptr<Controller> make_pod_controller() {
-  return std::make_unique<PodController>();
+std::unique_ptr<Controller> make_pod_controller(std::shared_ptr<PodRuntimes> runtimes) {
+  return std::make_unique<PodController>(std::move(runtimes));
 }
 
 }  // namespace rollout::sandbox

@@ -6,10 +6,12 @@
 #include <memory>
 
 #include "sandbox/controller.hpp"
+#include "sandbox/pod_runtime.hpp"
 
 namespace rollout::sandbox {
 
 std::unique_ptr<Controller> make_deployment_controller();
-std::unique_ptr<Controller> make_pod_controller();
+// Pods run a simulated model server each (in `runtimes`); Ready follows its /health.
+std::unique_ptr<Controller> make_pod_controller(std::shared_ptr<PodRuntimes> runtimes);
 
 }  // namespace rollout::sandbox

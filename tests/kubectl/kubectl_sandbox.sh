@@ -52,6 +52,35 @@ expect_eq "get -o jsonpath weights" "100 0" "$(k get httproute llm-route -o json
 expect_eq "generation starts at 1" "1" "$(k get httproute llm-route -o jsonpath='{.metadata.generation}')"
 expect_contains "get prints a table" "DATA" "$(k get configmaps)"
 
+# Simulation: the gateway accepts the route, pods become Ready, the pod proxy reaches vLLM.
+sleep 0.5
+expect_eq "gateway sets Accepted and ResolvedRefs at the route's generation" "True True 1 1" \
+  "$(k get httproute llm-route -o jsonpath='{.status.parents[0].conditions[*].status} {.status.parents[0].conditions[*].observedGeneration}')"
+expect_contains "rollout status of the pools' Deployments" "successfully rolled out" \
+  "$(k rollout status deployment/vllm-llama3-8b-instruct --timeout=60s)"
+k rollout status deployment/vllm-llama3-8b-instruct-new --timeout=60s >/dev/null
+expect_eq "three Ready pods" "True True True" \
+  "$(k get pods -l app=vllm-llama3-8b-instruct -o jsonpath='{.items[*].status.conditions[?(@.type=="Ready")].status}')"
+pod=$(k get pods -l app=vllm-llama3-8b-instruct -o jsonpath='{.items[0].metadata.name}')
+expect_contains "pod proxy reaches the model server" '"root":"meta-llama/Llama-3.1-8B-Instruct"' \
+  "$(k get --raw "/api/v1/namespaces/default/pods/$pod:8000/proxy/v1/models")"
+expect_contains "the LoRA syncer loaded the ConfigMap's adapter" '"id":"food-review-1"' \
+  "$(sleep 2.5; k get --raw "/api/v1/namespaces/default/pods/$pod:8000/proxy/v1/models")"
+cfg=$(k get cm vllm-llama3-8b-instruct-adapters -o jsonpath='{.data.configmap\.yaml}')
+cfg="$cfg
+    - id: food-review-2
+      source: Kawon/llama3.1-food-finetune_v14_r8"
+k patch cm vllm-llama3-8b-instruct-adapters --type merge -p "$(python3 -c 'import json,sys; print(json.dumps({"data":{"configmap.yaml":sys.argv[1]+"\n"}}))' "$cfg")" >/dev/null
+loaded=""
+for _ in $(seq 1 50); do
+  loaded=$(k get --raw "/api/v1/namespaces/default/pods/$pod:8000/proxy/v1/models")
+  [[ $loaded == *food-review-2* ]] && break
+  sleep 0.2
+done
+expect_contains "editing the ConfigMap loads the new adapter, seen through the pod proxy" '"id":"food-review-2"' "$loaded"
+expect_contains "metrics through the pod proxy use vLLM's names" "vllm:request_success_total" \
+  "$(k get --raw "/api/v1/namespaces/default/pods/$pod:8000/proxy/metrics")"
+
 # Re-apply with a change: a 3-way merge, generation moves, other fields stay.
 sed 's/weight: 100/weight: 90/; s/weight: 0$/weight: 10/' "$src/examples/sandbox/httproute-llm-route.yaml" >"$work/route.yaml"
 expect_eq "apply a change" "httproute.gateway.networking.k8s.io/llm-route configured" "$(k apply -f "$work/route.yaml")"
