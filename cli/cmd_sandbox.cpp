@@ -35,6 +35,7 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
   t.out << "rollout sandbox: API server listening on " << server.url() << "\n"
         << "kubeconfig: " << server.kubeconfig_path() << "\n"
         << "  export KUBECONFIG=" << server.kubeconfig_path() << "\n"
+        << "prometheus config (scrapes every pod): " << server.prometheus_config_path() << "\n"
         << (o.data_dir.empty() ? "objects are kept in memory (use --data-dir to keep them)\n"
                                : "objects are kept in " + o.data_dir + "\n")
         << "Press Ctrl-C to stop." << std::endl;

@@ -16,12 +16,12 @@ struct ModelHttpServer::Impl {
   int port = 0;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
+  size_t threads = 128;
 };
 
 namespace {
 
 // Concurrent requests each hold a thread for their whole simulated latency.
-constexpr size_t kThreads = 128;
 
 HttpRequest to_request(const httplib::Request& req) {
   HttpRequest r;
@@ -95,7 +95,9 @@ Status shut_down(ModelServerSim& sim, ModelHttpServer& server, int sig, OnSigter
 
 }  // namespace
 
-ModelHttpServer::ModelHttpServer(ModelServerSim& sim) : impl_(new Impl{sim, "", 0, nullptr, {}}) {}
+ModelHttpServer::ModelHttpServer(ModelServerSim& sim, size_t threads) : impl_(new Impl{sim, "", 0, nullptr, {}}) {
+  impl_->threads = threads;
+}
 
 ModelHttpServer::~ModelHttpServer() {
   stop();
@@ -105,7 +107,8 @@ Status ModelHttpServer::start(const std::string& host, int port) {
   Impl& s = *impl_;
   s.host = host;
   s.server = std::make_unique<httplib::Server>();
-  s.server->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  const size_t threads = s.threads;
+  s.server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   route(*s.server, s.sim);
   s.port = port == 0 ? s.server->bind_to_any_port(host) : (s.server->bind_to_port(host, port) ? port : -1);
   if (s.port <= 0) {

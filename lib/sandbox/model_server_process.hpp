@@ -15,7 +15,8 @@ namespace rollout::sandbox {
 // many concurrent slow requests.
 class ModelHttpServer {
  public:
-  explicit ModelHttpServer(ModelServerSim& sim);
+  // `threads`: concurrent requests served (a standalone replica needs many; a sandbox pod few).
+  explicit ModelHttpServer(ModelServerSim& sim, size_t threads = 128);
   ~ModelHttpServer();
   ModelHttpServer(const ModelHttpServer&) = delete;
   ModelHttpServer& operator=(const ModelHttpServer&) = delete;

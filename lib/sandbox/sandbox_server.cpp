@@ -15,6 +15,7 @@
 #include "sandbox/gateway_controller.hpp"
 #include "sandbox/lora_syncer.hpp"
 #include "sandbox/pod_runtime.hpp"
+#include "sandbox/prometheus_targets.hpp"
 #include "sandbox/workload_controllers.hpp"
 #include "util/base64.hpp"
 
@@ -33,7 +34,7 @@ struct SandboxServer::Impl {
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<ApiHandler> api;
   std::unique_ptr<ControllerManager> controllers;
-  std::shared_ptr<PodRuntimes> pods = std::make_shared<PodRuntimes>();
+  std::shared_ptr<PodRuntimes> pods = std::make_shared<PodRuntimes>(true);
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
 };
@@ -216,6 +217,8 @@ Status SandboxServer::start() {
   s.controllers->add(make_deployment_controller());
   s.controllers->add(make_pod_controller(s.pods));
   s.controllers->add(make_lora_syncer(s.pods));
+  s.controllers->add(make_prometheus_targets(s.pods, s.dir));
+  std::ofstream(s.dir + "/prometheus.yml", std::ios::trunc) << prometheus_config(s.dir + "/prometheus-targets.json");
   s.controllers->start();
   return ok_status();
 }
@@ -248,6 +251,10 @@ const std::string& SandboxServer::token() const {
 }
 ApiHandler& SandboxServer::api() {
   return *impl_->api;
+}
+
+std::string SandboxServer::prometheus_config_path() const {
+  return impl_->dir + "/prometheus.yml";
 }
 
 }  // namespace rollout::sandbox

@@ -35,6 +35,7 @@ class SandboxServer {
   std::string url() const;
   const std::string& kubeconfig_path() const;
   const std::string& token() const;  // a bearer token the server accepts (user "sandbox-token")
+  std::string prometheus_config_path() const;  // a prometheus.yml that scrapes every pod
   ApiHandler& api();
 
  private:
