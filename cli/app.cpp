@@ -161,6 +161,15 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
   up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
       ->check(CLI::NonNegativeNumber);
+  up->add_option("--traffic-rate", u.traffic_rate,
+                 "Synthetic requests per second through each HTTPRoute (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  up->add_option("--traffic-header", u.traffic_header,
+                 "NAME=VALUE header carried by a share of the synthetic requests (e.g. x-beta=true)");
+  up->add_option("--traffic-header-share", u.traffic_header_share, "Share of requests carrying --traffic-header")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   up->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_up(b.sandbox_up, t); }; });
 
   auto* ms = add_command(sandbox, "model-server",

@@ -22,6 +22,15 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
   auto latency = parse_duration(o.fault_latency, &why);
   if (!latency) return make_error(ErrorKind::usage, "--fault-latency: " + why);
   options.faults.latency_ms = static_cast<int>(latency->count());
+  options.traffic.rate = o.traffic_rate;
+  options.traffic.header_share = o.traffic_header_share;
+  if (!o.traffic_header.empty()) {
+    const auto eq = o.traffic_header.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(ErrorKind::usage, "--traffic-header: expected NAME=VALUE, got \"" + o.traffic_header + "\"");
+    options.traffic.header_name = o.traffic_header.substr(0, eq);
+    options.traffic.header_value = o.traffic_header.substr(eq + 1);
+  }
 
   // Block the signals before any thread starts, then wait for one.
   sigset_t signals;

@@ -35,6 +35,7 @@ struct SandboxServer::Impl {
   std::unique_ptr<ApiHandler> api;
   std::unique_ptr<ControllerManager> controllers;
   std::shared_ptr<PodRuntimes> pods = std::make_shared<PodRuntimes>(true);
+  std::unique_ptr<TrafficGenerator> traffic;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
 };
@@ -220,12 +221,15 @@ Status SandboxServer::start() {
   s.controllers->add(make_prometheus_targets(s.pods, s.dir));
   std::ofstream(s.dir + "/prometheus.yml", std::ios::trunc) << prometheus_config(s.dir + "/prometheus-targets.json");
   s.controllers->start();
+  s.traffic = std::make_unique<TrafficGenerator>(*s.store, s.types, *s.pods, s.options.traffic);
+  s.traffic->start();
   return ok_status();
 }
 
 void SandboxServer::stop() {
   Impl& s = *impl_;
   if (!s.server) return;
+  if (s.traffic) s.traffic->stop();
   if (s.controllers) s.controllers->stop();
   if (s.api) s.api->stop();
   s.server->stop();

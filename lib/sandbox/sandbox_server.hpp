@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sandbox/api_handler.hpp"
+#include "sandbox/traffic.hpp"
 #include "util/result.hpp"
 
 namespace rollout::sandbox {
@@ -17,7 +18,8 @@ struct SandboxOptions {
   std::string data_dir;        // objects, PKI and token persist here; empty: memory and a temp dir
   std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
   FaultConfig faults;
-  size_t event_window = 10000;  // watch events kept for resuming; older resourceVersions get 410 Gone
+  size_t event_window = 10000;
+  TrafficOptions traffic;       // synthetic clients through the gateway (rate 0: none)  // watch events kept for resuming; older resourceVersions get 410 Gone
 };
 
 class SandboxServer {

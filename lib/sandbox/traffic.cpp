@@ -1,0 +1,220 @@
+#include "sandbox/traffic.hpp"
+
+#include "sandbox/selector.hpp"
+
+namespace rollout::sandbox {
+
+using nlohmann::json;
+
+struct TrafficGenerator::Target {
+  std::shared_ptr<ModelServerSim> server;
+  std::string model;
+  std::string pool;  // namespace/name
+  bool mirror = false;
+};
+
+namespace {
+
+bool rule_matches(const json& rule, const std::string& path, const std::map<std::string, std::string>& headers) {
+  const json matches = rule.value("matches", json::array());
+  if (matches.empty()) return true;
+  for (const auto& m : matches) {
+    const json p = m.value("path", json{{"type", "PathPrefix"}, {"value", "/"}});
+    const std::string value = p.value("value", "/"), type = p.value("type", "PathPrefix");
+    bool ok = type == "Exact" ? path == value : path.rfind(value, 0) == 0;
+    for (const auto& h : m.value("headers", json::array())) {
+      auto it = headers.find(h.value("name", ""));
+      ok = ok && it != headers.end() && it->second == h.value("value", "");
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+// Index drawn by weight (weight defaults to 1); nullopt when all weights are 0.
+std::optional<size_t> weighted(const json& items, std::mt19937_64& rng) {
+  int64_t total = 0;
+  for (const auto& i : items) total += i.value("weight", 1);
+  if (total <= 0) return std::nullopt;
+  int64_t r = std::uniform_int_distribution<int64_t>(0, total - 1)(rng);
+  for (size_t k = 0; k < items.size(); ++k) {
+    r -= items[k].value("weight", 1);
+    if (r < 0) return k;
+  }
+  return std::nullopt;
+}
+
+bool ready(const json& pod) {
+  for (const auto& c : pod.value("status", json::object()).value("conditions", json::array()))
+    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  return false;
+}
+
+}  // namespace
+
+TrafficGenerator::TrafficGenerator(ObjectStore& store, TypeRegistry& types, PodRuntimes& pods, TrafficOptions options)
+    : store_(store), types_(types), pods_(pods), options_(options), rng_(options.seed ? options.seed : std::random_device{}()) {}
+
+TrafficGenerator::~TrafficGenerator() { stop(); }
+
+std::optional<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, bool with_header) {
+  std::map<std::string, std::string> headers;
+  if (with_header) headers[options_.header_name] = options_.header_value;
+  const std::string ns = route["metadata"].value("namespace", "default");
+  for (const auto& rule : route["spec"].value("rules", json::array())) {
+    if (!rule_matches(rule, "/v1/completions", headers)) continue;
+    const json refs = rule.value("backendRefs", json::array());
+    std::optional<size_t> pick;
+    {
+      std::lock_guard lock(mu_);
+      pick = weighted(refs, rng_);
+    }
+    if (!pick) return std::nullopt;
+    const json ref = refs[*pick];
+    const std::string group = ref.value("group", "");
+    auto pool_type = types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
+    if (!pool_type) return std::nullopt;
+    auto pool = store_.get(*pool_type, ref.value("namespace", ns), ref.value("name", ""));
+    if (!pool.ok()) return std::nullopt;
+    // v1: spec.selector.matchLabels; v1alpha2: a flat map.
+    json sel = (*pool)["spec"].value("selector", json::object());
+    if (sel.contains("matchLabels")) sel = sel["matchLabels"];
+    std::map<std::string, std::string> labels;
+    for (auto it = sel.begin(); it != sel.end(); ++it)
+      if (it->is_string()) labels[it.key()] = *it;
+    ListOptions lo;
+    lo.labels = LabelSelector::from_map(labels);
+    auto pods = store_.list(*types_.find("", "v1", "pods"), ref.value("namespace", ns), lo);
+    std::vector<json> candidates;
+    for (const auto& p : (*pods)["items"])
+      if (ready(p)) candidates.push_back(p);
+    if (candidates.empty()) return std::nullopt;
+    json pod;
+    {
+      std::lock_guard lock(mu_);
+      pod = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+    }
+    auto server = pods_.find(pod["metadata"].value("uid", ""));
+    if (!server) return std::nullopt;
+    Target t{server, server->knobs().model, ref.value("namespace", ns) + "/" + ref.value("name", ""), false};
+    choose_model(t, ref.value("namespace", ns), ref.value("name", ""));
+    return t;
+  }
+  return std::nullopt;
+}
+
+// The client asks for the InferenceModel's modelName; the endpoint picker rewrites it to a target
+// model drawn by weight (InferenceModel targetModels, or InferenceModelRewrite targets).
+void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std::string& pool) {
+  auto im = types_.find_kind("inference.networking.x-k8s.io/v1alpha2", "InferenceModel");
+  if (im) {
+    const auto models = store_.list(*im, ns, {});  // named: a range over a temporary's member dangles
+    for (const auto& m : models.ok() ? (*models)["items"] : json::array()) {
+      if (m["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
+      const json targets = m["spec"].value("targetModels", json::array());
+      std::lock_guard lock(mu_);
+      auto k = weighted(targets, rng_);
+      t.model = k ? targets[*k].value("name", t.model) : m["spec"].value("modelName", t.model);
+      return;
+    }
+  }
+  for (const char* api : {"llm-d.ai/v1alpha2", "inference.networking.x-k8s.io/v1alpha2"}) {
+    auto rw = types_.find_kind(api, "InferenceModelRewrite");
+    if (!rw) continue;
+    const auto rewrites = store_.list(*rw, ns, {});
+    for (const auto& r : rewrites.ok() ? (*rewrites)["items"] : json::array()) {
+      if (r["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
+      for (const auto& rule : r["spec"].value("rules", json::array())) {
+        const json targets = rule.value("targets", json::array());
+        std::lock_guard lock(mu_);
+        if (auto k = weighted(targets, rng_)) {
+          t.model = targets[*k].value("modelRewrite", t.model);
+          return;
+        }
+      }
+    }
+  }
+}
+
+void TrafficGenerator::deliver(const Target& t) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.headers["content-type"] = "application/json";
+  req.body = json{{"model", t.model}, {"prompt", "Write as if you were a critic: San Francisco"},
+                  {"max_tokens", options_.max_tokens}}.dump();
+  HttpResponse r = t.server->handle(req);
+  std::lock_guard lock(mu_);
+  ++stats_.sent;
+  ++stats_.per_pool[t.pool];
+  if (r.status == 200) ++stats_.succeeded;
+  else ++stats_.failed;
+}
+
+void TrafficGenerator::send_one(const json& route) {
+  bool header = false;
+  if (!options_.header_name.empty()) {
+    std::lock_guard lock(mu_);
+    header = std::uniform_real_distribution<double>(0, 1)(rng_) < options_.header_share;
+  }
+  auto target = route_request(route, header);
+  if (!target) {
+    std::lock_guard lock(mu_);
+    ++stats_.unroutable;
+    return;
+  }
+  deliver(*target);
+}
+
+TrafficStats TrafficGenerator::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void TrafficGenerator::start() {
+  if (options_.rate <= 0 || running_) return;
+  running_ = true;
+  for (int i = 0; i < 16; ++i) workers_.emplace_back([this] { worker_loop(); });
+  dispatcher_ = std::thread([this] { dispatch_loop(); });
+}
+
+void TrafficGenerator::stop() {
+  if (!running_.exchange(false)) return;
+  queue_cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void TrafficGenerator::dispatch_loop() {
+  auto routes_type = types_.find_kind("gateway.networking.k8s.io/v1", "HTTPRoute");
+  const auto tick = std::chrono::milliseconds(50);
+  double owed = 0;
+  while (running_) {
+    std::this_thread::sleep_for(tick);
+    owed += options_.rate * 0.05;
+    auto routes = store_.list(*routes_type, "", {});
+    if (!routes.ok()) continue;
+    std::lock_guard lock(mu_);
+    for (; owed >= 1; owed -= 1)
+      for (const auto& route : (*routes)["items"])
+        if (queue_.size() < 256) queue_.push_back(route);  // beyond that the clients are saturated
+    queue_cv_.notify_all();
+  }
+}
+
+void TrafficGenerator::worker_loop() {
+  for (;;) {
+    json route;
+    {
+      std::unique_lock lock(mu_);
+      queue_cv_.wait(lock, [this] { return !running_ || !queue_.empty(); });
+      if (!running_) return;
+      route = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    send_one(route);
+  }
+}
+
+}  // namespace rollout::sandbox

@@ -1,0 +1,70 @@
+// Synthetic clients behind the simulated gateway. Each request goes where the real data path
+// would send it: the HTTPRoute rule whose matches fit (path, headers), a backendRef drawn by
+// weight (plus RequestMirror copies), a Ready pod of that InferencePool, and the model chosen by
+// the pool's InferenceModel targetModels or InferenceModelRewrite targets. The pod's simulated
+// vLLM decides latency and success, and records it in its own metrics.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sandbox/pod_runtime.hpp"
+#include "sandbox/store.hpp"
+
+namespace rollout::sandbox {
+
+struct TrafficOptions {
+  double rate = 0;            // requests per second through each HTTPRoute; 0: none
+  std::string header_name;    // a share of requests carries this header (beta users)
+  std::string header_value;
+  double header_share = 0;
+  int max_tokens = 8;
+  uint64_t seed = 0;          // 0: random
+};
+
+struct TrafficStats {
+  uint64_t sent = 0, succeeded = 0, failed = 0, unroutable = 0;
+  std::map<std::string, uint64_t> per_pool;  // "namespace/pool" -> requests served
+};
+
+class TrafficGenerator {
+ public:
+  TrafficGenerator(ObjectStore& store, TypeRegistry& types, PodRuntimes& pods, TrafficOptions options);
+  ~TrafficGenerator();
+
+  void start();
+  void stop();
+  // One request through `route` (an HTTPRoute object), answered before it returns.
+  void send_one(const nlohmann::json& route);
+  TrafficStats stats() const;
+
+ private:
+  struct Target;
+  std::optional<Target> route_request(const nlohmann::json& route, bool with_header);
+  void choose_model(Target& t, const std::string& ns, const std::string& pool);
+  void deliver(const Target& t);
+  void dispatch_loop();
+  void worker_loop();
+
+  ObjectStore& store_;
+  TypeRegistry& types_;
+  PodRuntimes& pods_;
+  TrafficOptions options_;
+  mutable std::mutex mu_;
+  std::mt19937_64 rng_;
+  TrafficStats stats_;
+  std::condition_variable queue_cv_;
+  std::deque<nlohmann::json> queue_;  // routes waiting for a worker
+  std::atomic<bool> running_{false};
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace rollout::sandbox
