@@ -1,5 +1,7 @@
 #include "sandbox/model_server_process.hpp"
 
+#include "sandbox/http_glue.hpp"
+
 #include <httplib.h>
 #include <pthread.h>
 
@@ -23,26 +25,9 @@ namespace {
 
 // Concurrent requests each hold a thread for their whole simulated latency.
 
-HttpRequest to_request(const httplib::Request& req) {
-  HttpRequest r;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-  for (const auto& [k, v] : req.headers) {
-    std::string lower = k;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[lower] = v;
-  }
-  r.body = req.body;
-  return r;
-}
-
 void route(httplib::Server& server, ModelServerSim& sim) {
   auto handle = [&sim](const httplib::Request& req, httplib::Response& res) {
-    HttpResponse out = sim.handle(to_request(req));
-    res.status = out.status;
-    for (const auto& [k, v] : out.headers) res.set_header(k, v);
-    res.set_content(out.body, out.content_type);
+    write_response(sim.handle(to_request(req)), res);
   };
   const char* any = R"(/.*)";
   server.Get(any, handle);

@@ -29,7 +29,9 @@ std::shared_ptr<ModelServerSim> PodRuntimes::ensure(const nlohmann::json& pod) {
   return sim;
 }
 
-PodRuntimes::~PodRuntimes() { retain({}); }
+PodRuntimes::~PodRuntimes() {
+  retain({});
+}
 
 std::optional<int> PodRuntimes::port(const std::string& uid) const {
   std::lock_guard lock(mu_);

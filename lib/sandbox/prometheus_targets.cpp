@@ -60,7 +60,9 @@ std::string prometheus_config(const std::string& targets_file) {
          "    scrape_interval: 5s\n"
          "    scrape_timeout: 4s\n"
          "    file_sd_configs:\n"
-         "      - files: [\"" + targets_file + "\"]\n"
+         "      - files: [\"" +
+         targets_file +
+         "\"]\n"
          "        refresh_interval: 5s\n";
 }
 

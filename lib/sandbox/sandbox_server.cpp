@@ -13,6 +13,7 @@
 #include "sandbox/certs.hpp"
 #include "sandbox/controller.hpp"
 #include "sandbox/gateway_controller.hpp"
+#include "sandbox/http_glue.hpp"
 #include "sandbox/lora_syncer.hpp"
 #include "sandbox/pod_runtime.hpp"
 #include "sandbox/prometheus_targets.hpp"
@@ -84,30 +85,6 @@ bool load_pem(SSL_CTX& ctx, const SandboxPki& pki) {
   return ok;
 }
 
-HttpRequest to_request(const httplib::Request& req) {
-  HttpRequest r;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-  for (const auto& [k, v] : req.headers) {
-    std::string lower = k;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[lower] = v;
-  }
-  r.body = req.body;
-  if (req.ssl) {
-    X509* peer = SSL_get_peer_certificate(const_cast<SSL*>(req.ssl));
-    if (peer) {
-      r.client_cert_verified = SSL_get_verify_result(req.ssl) == X509_V_OK;
-      char buf[256];
-      X509_NAME_oneline(X509_get_subject_name(peer), buf, sizeof buf);
-      r.client_cert_subject = buf;
-      X509_free(peer);
-    }
-  }
-  return r;
-}
-
 std::string kubeconfig_yaml(const std::string& url, const SandboxPki& pki, const std::string& token, bool tls) {
   std::string cluster = "  cluster:\n    server: " + url + "\n";
   if (tls) cluster += "    certificate-authority-data: " + base64_encode(pki.ca_cert_pem) + "\n";
@@ -141,10 +118,7 @@ void route(httplib::Server& server, ApiHandler& api) {
       });
       return;
     }
-    HttpResponse out = api.handle(r);
-    res.status = out.status;
-    for (const auto& [k, v] : out.headers) res.set_header(k, v);
-    res.set_content(out.body, out.content_type);
+    write_response(api.handle(r), res);
   };
   const char* any = R"(/.*)";
   server.Get(any, handle);
@@ -259,6 +233,36 @@ ApiHandler& SandboxServer::api() {
 
 std::string SandboxServer::prometheus_config_path() const {
   return impl_->dir + "/prometheus.yml";
+}
+
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[lower] = v;
+  }
+  r.body = req.body;
+  if (req.ssl) {
+    X509* peer = SSL_get_peer_certificate(const_cast<SSL*>(req.ssl));
+    if (peer) {
+      r.client_cert_verified = SSL_get_verify_result(req.ssl) == X509_V_OK;
+      char buf[256];
+      X509_NAME_oneline(X509_get_subject_name(peer), buf, sizeof buf);
+      r.client_cert_subject = buf;
+      X509_free(peer);
+    }
+  }
+  return r;
+}
+
+void write_response(const HttpResponse& out, httplib::Response& res) {
+  res.status = out.status;
+  for (const auto& [k, v] : out.headers) res.set_header(k, v);
+  res.set_content(out.body, out.content_type);
 }
 
 }  // namespace rollout::sandbox

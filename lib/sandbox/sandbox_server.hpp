@@ -19,7 +19,8 @@ struct SandboxOptions {
   std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
   FaultConfig faults;
   size_t event_window = 10000;
-  TrafficOptions traffic;       // synthetic clients through the gateway (rate 0: none)  // watch events kept for resuming; older resourceVersions get 410 Gone
+  TrafficOptions traffic;  // synthetic clients through the gateway (rate 0: none)  // watch events kept for resuming;
+                           // older resourceVersions get 410 Gone
 };
 
 class SandboxServer {
@@ -36,7 +37,7 @@ class SandboxServer {
   int port() const;
   std::string url() const;
   const std::string& kubeconfig_path() const;
-  const std::string& token() const;  // a bearer token the server accepts (user "sandbox-token")
+  const std::string& token() const;            // a bearer token the server accepts (user "sandbox-token")
   std::string prometheus_config_path() const;  // a prometheus.yml that scrapes every pod
   ApiHandler& api();
 

@@ -53,9 +53,15 @@ bool ready(const json& pod) {
 }  // namespace
 
 TrafficGenerator::TrafficGenerator(ObjectStore& store, TypeRegistry& types, PodRuntimes& pods, TrafficOptions options)
-    : store_(store), types_(types), pods_(pods), options_(options), rng_(options.seed ? options.seed : std::random_device{}()) {}
+    : store_(store),
+      types_(types),
+      pods_(pods),
+      options_(options),
+      rng_(options.seed ? options.seed : std::random_device{}()) {}
 
-TrafficGenerator::~TrafficGenerator() { stop(); }
+TrafficGenerator::~TrafficGenerator() {
+  stop();
+}
 
 std::optional<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, bool with_header) {
   std::map<std::string, std::string> headers;
@@ -72,7 +78,8 @@ std::optional<TrafficGenerator::Target> TrafficGenerator::route_request(const js
     if (!pick) return std::nullopt;
     const json ref = refs[*pick];
     const std::string group = ref.value("group", "");
-    auto pool_type = types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
+    auto pool_type =
+        types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
     if (!pool_type) return std::nullopt;
     auto pool = store_.get(*pool_type, ref.value("namespace", ns), ref.value("name", ""));
     if (!pool.ok()) return std::nullopt;
@@ -141,14 +148,18 @@ void TrafficGenerator::deliver(const Target& t) {
   req.method = "POST";
   req.path = "/v1/completions";
   req.headers["content-type"] = "application/json";
-  req.body = json{{"model", t.model}, {"prompt", "Write as if you were a critic: San Francisco"},
-                  {"max_tokens", options_.max_tokens}}.dump();
+  req.body = json{{"model", t.model},
+                  {"prompt", "Write as if you were a critic: San Francisco"},
+                  {"max_tokens", options_.max_tokens}}
+                 .dump();
   HttpResponse r = t.server->handle(req);
   std::lock_guard lock(mu_);
   ++stats_.sent;
   ++stats_.per_pool[t.pool];
-  if (r.status == 200) ++stats_.succeeded;
-  else ++stats_.failed;
+  if (r.status == 200)
+    ++stats_.succeeded;
+  else
+    ++stats_.failed;
 }
 
 void TrafficGenerator::send_one(const json& route) {

@@ -21,12 +21,12 @@
 namespace rollout::sandbox {
 
 struct TrafficOptions {
-  double rate = 0;            // requests per second through each HTTPRoute; 0: none
-  std::string header_name;    // a share of requests carries this header (beta users)
+  double rate = 0;          // requests per second through each HTTPRoute; 0: none
+  std::string header_name;  // a share of requests carries this header (beta users)
   std::string header_value;
   double header_share = 0;
   int max_tokens = 8;
-  uint64_t seed = 0;          // 0: random
+  uint64_t seed = 0;  // 0: random
 };
 
 struct TrafficStats {

@@ -16,8 +16,10 @@ namespace {
 
 json deployment(const std::string& name) {
   return json::parse(R"({"metadata":{"name":")" + name + R"("},"spec":{"replicas":2,
-    "selector":{"matchLabels":{"app":")" + name + R"("}},
-    "template":{"metadata":{"labels":{"app":")" + name + R"("},
+    "selector":{"matchLabels":{"app":")" +
+                     name + R"("}},
+    "template":{"metadata":{"labels":{"app":")" +
+                     name + R"("},
       "annotations":{"sandbox.rollout.dev/startup":"0s","sandbox.rollout.dev/ttft":"0ms","sandbox.rollout.dev/itl":"0ms"}},
       "spec":{"containers":[{"name":"vllm","image":"vllm:v1","args":["--model","m"]}]}}}})");
 }
@@ -33,8 +35,14 @@ json route(int stable, int canary) {
            {{"parentRefs", {{{"name", "inference-gateway"}}}},
             {"rules",
              {{{"backendRefs",
-                {{{"group", "inference.networking.k8s.io"}, {"kind", "InferencePool"}, {"name", "blue"}, {"weight", stable}},
-                 {{"group", "inference.networking.k8s.io"}, {"kind", "InferencePool"}, {"name", "green"}, {"weight", canary}}}}}}}}}};
+                {{{"group", "inference.networking.k8s.io"},
+                  {"kind", "InferencePool"},
+                  {"name", "blue"},
+                  {"weight", stable}},
+                 {{"group", "inference.networking.k8s.io"},
+                  {"kind", "InferencePool"},
+                  {"name", "green"},
+                  {"weight", canary}}}}}}}}}};
 }
 
 // Requests served by a pool's pods, from their vllm:request_success_total counters.
@@ -84,18 +92,22 @@ TEST_CASE("traffic through the gateway splits by HTTPRoute weight, as the pods' 
   // 20% expected; the binomial standard deviation at n=2000 is 0.9%: 4 sd of tolerance.
   CHECK(green / n == Approx(0.20).margin(0.036));
 
-  REQUIRE(store.patch(routes, "default", "llm-route", PatchType::json,
-                      json::parse(R"([{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":50},
+  REQUIRE(store
+              .patch(routes, "default", "llm-route", PatchType::json,
+                     json::parse(R"([{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":50},
                                       {"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}])"),
-                      {}).ok());
+                     {})
+              .ok());
   for (int i = 0; i < n; ++i) traffic.send_one(*store.get(routes, "default", "llm-route"));
   double green2 = served_by(store, types, *pods, "green") - green;
   CHECK(green2 / n == Approx(0.50).margin(0.045));
 
-  REQUIRE(store.patch(routes, "default", "llm-route", PatchType::json,
-                      json::parse(R"([{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":0},
+  REQUIRE(store
+              .patch(routes, "default", "llm-route", PatchType::json,
+                     json::parse(R"([{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":0},
                                       {"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":100}])"),
-                      {}).ok());
+                     {})
+              .ok());
   double blue_before = served_by(store, types, *pods, "blue");
   for (int i = 0; i < 200; ++i) traffic.send_one(*store.get(routes, "default", "llm-route"));
   CHECK(served_by(store, types, *pods, "blue") == blue_before);  // weight 0: no traffic at all
