@@ -63,10 +63,43 @@ TrafficGenerator::~TrafficGenerator() {
   stop();
 }
 
-std::optional<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, bool with_header) {
+std::optional<TrafficGenerator::Target> TrafficGenerator::pick_pod(const json& ref, const std::string& route_ns) {
+  const std::string group = ref.value("group", ""), ns = ref.value("namespace", route_ns);
+  auto pool_type =
+      types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
+  if (!pool_type) return std::nullopt;
+  auto pool = store_.get(*pool_type, ns, ref.value("name", ""));
+  if (!pool.ok()) return std::nullopt;
+  // v1: spec.selector.matchLabels; v1alpha2: a flat map.
+  json sel = (*pool)["spec"].value("selector", json::object());
+  if (sel.contains("matchLabels")) sel = sel["matchLabels"];
+  std::map<std::string, std::string> labels;
+  for (auto it = sel.begin(); it != sel.end(); ++it)
+    if (it->is_string()) labels[it.key()] = *it;
+  ListOptions lo;
+  lo.labels = LabelSelector::from_map(labels);
+  auto pods = store_.list(*types_.find("", "v1", "pods"), ns, lo);
+  std::vector<json> candidates;
+  for (const auto& p : (*pods)["items"])
+    if (ready(p)) candidates.push_back(p);
+  if (candidates.empty()) return std::nullopt;
+  json pod;
+  {
+    std::lock_guard lock(mu_);
+    pod = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+  }
+  auto server = pods_.find(pod["metadata"].value("uid", ""));
+  if (!server) return std::nullopt;
+  Target t{server, server->knobs().model, ns + "/" + ref.value("name", ""), false};
+  choose_model(t, ns, ref.value("name", ""));
+  return t;
+}
+
+std::vector<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, bool with_header) {
   std::map<std::string, std::string> headers;
   if (with_header) headers[options_.header_name] = options_.header_value;
   const std::string ns = route["metadata"].value("namespace", "default");
+  std::vector<Target> out;
   for (const auto& rule : route["spec"].value("rules", json::array())) {
     if (!rule_matches(rule, "/v1/completions", headers)) continue;
     const json refs = rule.value("backendRefs", json::array());
@@ -75,39 +108,28 @@ std::optional<TrafficGenerator::Target> TrafficGenerator::route_request(const js
       std::lock_guard lock(mu_);
       pick = weighted(refs, rng_);
     }
-    if (!pick) return std::nullopt;
-    const json ref = refs[*pick];
-    const std::string group = ref.value("group", "");
-    auto pool_type =
-        types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
-    if (!pool_type) return std::nullopt;
-    auto pool = store_.get(*pool_type, ref.value("namespace", ns), ref.value("name", ""));
-    if (!pool.ok()) return std::nullopt;
-    // v1: spec.selector.matchLabels; v1alpha2: a flat map.
-    json sel = (*pool)["spec"].value("selector", json::object());
-    if (sel.contains("matchLabels")) sel = sel["matchLabels"];
-    std::map<std::string, std::string> labels;
-    for (auto it = sel.begin(); it != sel.end(); ++it)
-      if (it->is_string()) labels[it.key()] = *it;
-    ListOptions lo;
-    lo.labels = LabelSelector::from_map(labels);
-    auto pods = store_.list(*types_.find("", "v1", "pods"), ref.value("namespace", ns), lo);
-    std::vector<json> candidates;
-    for (const auto& p : (*pods)["items"])
-      if (ready(p)) candidates.push_back(p);
-    if (candidates.empty()) return std::nullopt;
-    json pod;
-    {
-      std::lock_guard lock(mu_);
-      pod = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+    if (!pick) return out;  // all weights 0: nothing to send to
+    auto primary = pick_pod(refs[*pick], ns);
+    if (!primary) return out;
+    out.push_back(*primary);
+    // RequestMirror filters: a copy to another backend, for `percent` of the requests.
+    for (const auto& f : rule.value("filters", json::array())) {
+      if (f.value("type", "") != "RequestMirror") continue;
+      const json m = f.value("requestMirror", json::object());
+      double roll;
+      {
+        std::lock_guard lock(mu_);
+        roll = std::uniform_real_distribution<double>(0, 100)(rng_);
+      }
+      if (roll >= m.value("percent", 100)) continue;
+      if (auto copy = pick_pod(m.value("backendRef", json::object()), ns)) {
+        copy->mirror = true;
+        out.push_back(*copy);
+      }
     }
-    auto server = pods_.find(pod["metadata"].value("uid", ""));
-    if (!server) return std::nullopt;
-    Target t{server, server->knobs().model, ref.value("namespace", ns) + "/" + ref.value("name", ""), false};
-    choose_model(t, ref.value("namespace", ns), ref.value("name", ""));
-    return t;
+    return out;
   }
-  return std::nullopt;
+  return out;
 }
 
 // The client asks for the InferenceModel's modelName; the endpoint picker rewrites it to a target
@@ -154,8 +176,12 @@ void TrafficGenerator::deliver(const Target& t) {
                  .dump();
   HttpResponse r = t.server->handle(req);
   std::lock_guard lock(mu_);
-  ++stats_.sent;
   ++stats_.per_pool[t.pool];
+  if (t.mirror) {  // the gateway discards a mirror's answer
+    ++stats_.mirrored;
+    return;
+  }
+  ++stats_.sent;
   if (r.status == 200)
     ++stats_.succeeded;
   else
@@ -168,13 +194,13 @@ void TrafficGenerator::send_one(const json& route) {
     std::lock_guard lock(mu_);
     header = std::uniform_real_distribution<double>(0, 1)(rng_) < options_.header_share;
   }
-  auto target = route_request(route, header);
-  if (!target) {
+  auto targets = route_request(route, header);
+  if (targets.empty()) {
     std::lock_guard lock(mu_);
     ++stats_.unroutable;
     return;
   }
-  deliver(*target);
+  for (const auto& t : targets) deliver(t);
 }
 
 TrafficStats TrafficGenerator::stats() const {

@@ -1,6 +1,6 @@
 // Synthetic clients behind the simulated gateway. Each request goes where the real data path
 // would send it: the HTTPRoute rule whose matches fit (path, headers), a backendRef drawn by
-// weight (plus RequestMirror copies), a Ready pod of that InferencePool, and the model chosen by
+// weight (plus RequestMirror copies for their percent), a Ready pod of that InferencePool, and the model chosen by
 // the pool's InferenceModel targetModels or InferenceModelRewrite targets. The pod's simulated
 // vLLM decides latency and success, and records it in its own metrics.
 #pragma once
@@ -30,7 +30,7 @@ struct TrafficOptions {
 };
 
 struct TrafficStats {
-  uint64_t sent = 0, succeeded = 0, failed = 0, unroutable = 0;
+  uint64_t sent = 0, succeeded = 0, failed = 0, unroutable = 0, mirrored = 0;
   std::map<std::string, uint64_t> per_pool;  // "namespace/pool" -> requests served
 };
 
@@ -47,7 +47,8 @@ class TrafficGenerator {
 
  private:
   struct Target;
-  std::optional<Target> route_request(const nlohmann::json& route, bool with_header);
+  std::vector<Target> route_request(const nlohmann::json& route, bool with_header);  // primary, then mirrors
+  std::optional<Target> pick_pod(const nlohmann::json& backend_ref, const std::string& route_namespace);
   void choose_model(Target& t, const std::string& ns, const std::string& pool);
   void deliver(const Target& t);
   void dispatch_loop();

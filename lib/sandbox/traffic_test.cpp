@@ -111,4 +111,17 @@ TEST_CASE("traffic through the gateway splits by HTTPRoute weight, as the pods' 
   double blue_before = served_by(store, types, *pods, "blue");
   for (int i = 0; i < 200; ++i) traffic.send_one(*store.get(routes, "default", "llm-route"));
   CHECK(served_by(store, types, *pods, "blue") == blue_before);  // weight 0: no traffic at all
+
+  // A RequestMirror filter copies a share of the requests to another pool.
+  REQUIRE(store
+              .patch(routes, "default", "llm-route", PatchType::json,
+                     json::parse(R"([{"op":"add","path":"/spec/rules/0/filters","value":[{"type":"RequestMirror",
+                        "requestMirror":{"backendRef":{"group":"inference.networking.k8s.io","kind":"InferencePool",
+                        "name":"blue"},"percent":25}}]}])"),
+                     {})
+              .ok());
+  for (int i = 0; i < 1000; ++i) traffic.send_one(*store.get(routes, "default", "llm-route"));
+  double mirrored = served_by(store, types, *pods, "blue") - blue_before;
+  CHECK(mirrored / 1000 == Approx(0.25).margin(0.06));
+  CHECK(traffic.stats().mirrored == static_cast<uint64_t>(mirrored));
 }
