@@ -7,11 +7,16 @@ work=$(mktemp -d /tmp/rollout-kubectl-test.XXXXXX)
 pass=0 fail=0
 sandbox_pid=""
 
+starts=0
 start_sandbox() {  # start_sandbox [extra flags...]
-  "$rollout" sandbox up --port 0 --data-dir "$work/data" --kubeconfig-out "$work/kubeconfig" "$@" >"$work/sandbox.log" 2>&1 &
+  # A fresh log per start: an earlier run's "listening on" must not be mistaken for this one's.
+  starts=$((starts + 1))
+  log="$work/sandbox-$starts.log"
+  ln -sf "$log" "$work/sandbox.log"
+  "$rollout" sandbox up --port 0 --data-dir "$work/data" --kubeconfig-out "$work/kubeconfig" "$@" >"$log" 2>&1 &
   sandbox_pid=$!
   for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/sandbox.log" 2>/dev/null && return 0
+    grep -q "listening on" "$log" 2>/dev/null && return 0
     sleep 0.05
   done
   echo "sandbox did not start:"; cat "$work/sandbox.log"; return 1

@@ -7,12 +7,18 @@ work=$(mktemp -d /tmp/rollout-model-server-test.XXXXXX)
 pass=0 fail=0
 pid="" base="" rc=""
 
+starts=0
 start_server() {  # start_server [flags...]: on a free loopback port (--port 0), read back from its log
-  "$rollout" sandbox model-server --port 0 --model test-model --version v1 "$@" >"$work/server.log" 2>&1 &
+  # A new log file each time: the previous server's log (and port) must never be read by mistake
+  # while the new process has not yet truncated it.
+  starts=$((starts + 1))
+  log="$work/server-$starts.log"
+  ln -sf "$log" "$work/server.log"
+  "$rollout" sandbox model-server --port 0 --model test-model --version v1 "$@" >"$log" 2>&1 &
   pid=$!
   local port=""
   for _ in $(seq 1 200); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$work/server.log")
+    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$log")
     [[ -n $port ]] && base="http://127.0.0.1:$port" && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
