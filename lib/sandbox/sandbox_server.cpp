@@ -17,6 +17,7 @@
 #include "sandbox/lora_syncer.hpp"
 #include "sandbox/pod_runtime.hpp"
 #include "sandbox/prometheus_targets.hpp"
+#include "sandbox/serving_controllers.hpp"
 #include "sandbox/workload_controllers.hpp"
 #include "util/base64.hpp"
 
@@ -190,6 +191,9 @@ Status SandboxServer::start() {
   s.controllers = std::make_unique<ControllerManager>(*s.store, s.types);
   s.controllers->add(make_gateway_controller());
   s.controllers->add(make_deployment_controller());
+  s.controllers->add(make_model_serving_controller());
+  s.controllers->add(make_model_infer_controller());
+  s.controllers->add(make_leader_worker_set_controller());
   s.controllers->add(make_pod_controller(s.pods));
   s.controllers->add(make_lora_syncer(s.pods));
   s.controllers->add(make_prometheus_targets(s.pods, s.dir));

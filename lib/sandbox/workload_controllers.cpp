@@ -12,8 +12,6 @@ namespace rollout::sandbox {
 
 using nlohmann::json;
 
-namespace {
-
 std::string template_hash(const json& tmpl) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
   for (char c : tmpl.dump()) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
@@ -23,16 +21,7 @@ std::string template_hash(const json& tmpl) {
   return out;
 }
 
-std::string random_suffix() {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  std::string s;
-  for (int i = 0; i < 5; ++i) s += alphabet[rng() % 27];
-  return s;
-}
-
-// maxSurge / maxUnavailable: an integer or a percentage of `replicas`, rounded up or down.
-int scaled(const json& v, int replicas, bool round_up, int fallback) {
+int int_or_percent(const json& v, int replicas, bool round_up, int fallback) {
   if (v.is_number_integer()) return v.get<int>();
   if (v.is_string()) {
     std::string s = v.get<std::string>();
@@ -59,6 +48,16 @@ std::vector<json> owned_pods(ControllerContext& ctx, const json& owner) {
       if (ref.value("uid", "") == uid) out.push_back(pod);
   }
   return out;
+}
+
+namespace {
+
+std::string random_suffix() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s;
+  for (int i = 0; i < 5; ++i) s += alphabet[rng() % 27];
+  return s;
 }
 
 class DeploymentController : public Controller {
@@ -97,8 +96,9 @@ class DeploymentController : public Controller {
     const std::string hash = template_hash(spec.value("template", json::object()));
     const json rolling = spec.value("strategy", json::object()).value("rollingUpdate", json::object());
     const bool recreate = spec.value("strategy", json::object()).value("type", "RollingUpdate") == "Recreate";
-    int surge = recreate ? 0 : scaled(rolling.value("maxSurge", json("25%")), replicas, true, 1);
-    int unavailable = recreate ? replicas : scaled(rolling.value("maxUnavailable", json("25%")), replicas, false, 0);
+    int surge = recreate ? 0 : int_or_percent(rolling.value("maxSurge", json("25%")), replicas, true, 1);
+    int unavailable =
+        recreate ? replicas : int_or_percent(rolling.value("maxUnavailable", json("25%")), replicas, false, 0);
     if (surge == 0 && unavailable == 0) unavailable = 1;
     std::vector<json> fresh, old;
     for (auto& p : owned_pods(ctx, d))

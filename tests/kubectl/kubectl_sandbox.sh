@@ -162,6 +162,40 @@ done
 sleep 0.5
 expect_eq "server survives killed watchers" "configmap/sigpipe-6" "$(k get configmap sigpipe-6 -o name)"
 
+# Kthena ModelServing (the seed's starting object): partition 4 holds a new template back;
+# lowering it by one updates exactly group 3.
+ms() { k get modelserving llama -o jsonpath="$1"; }
+ms_pods() { k get pods -l "modelserving.volcano.sh/revision=$1" -o jsonpath='{.items[*].metadata.name}'; }
+for _ in $(seq 1 50); do
+  [[ $(ms '{.status.availableReplicas}') == 4 ]] && break
+  sleep 0.2
+done
+expect_eq "ModelServing: four Ready groups" "4 4" "$(ms '{.status.availableReplicas} {.status.currentReplicas}')"
+old=$(ms '{.status.currentRevision}')
+k patch modelserving llama --type json -p '[{"op":"replace","path":"/spec/template/roles/0/entryTemplate/spec/containers/0/image","value":"vllm/vllm-openai:v0.9.0"}]' >/dev/null
+for _ in $(seq 1 50); do
+  [[ $(ms '{.status.observedGeneration}') == 2 ]] && break
+  sleep 0.1
+done
+new=$(ms '{.status.updateRevision}')
+if [[ -n $new && $new != "$old" ]]; then ok; else bad "a new template gets a new updateRevision: '$old' -> '$new'"; fi
+expect_eq "partition 4 updates no group" "4 " "$(ms '{.status.currentReplicas} {.status.updatedReplicas}')"
+expect_eq "no pod on the new revision" "" "$(ms_pods "$new")"
+k patch modelserving llama --type merge -p '{"spec":{"rolloutStrategy":{"rollingUpdateConfiguration":{"partition":3}}}}' >/dev/null
+updated=""
+for _ in $(seq 1 50); do
+  updated=$(ms_pods "$new")
+  [[ $updated == llama-3-server-0-0 && $(ms '{.status.updatedReplicas}') == 1 ]] && break
+  sleep 0.2
+done
+expect_eq "partition 3 updates exactly group 3" "llama-3-server-0-0" "$updated"
+expect_eq "status counts one updated group" "1 3" "$(ms '{.status.updatedReplicas} {.status.currentReplicas}')"
+expect_eq "groups 0-2 keep the current revision" "llama-0-server-0-0 llama-1-server-0-0 llama-2-server-0-0" \
+  "$(ms_pods "$old")"
+expect_eq "currentRevision stays until every group is updated" "$old" "$(ms '{.status.currentRevision}')"
+expect_eq "the updated pod's group label" "llama-3" \
+  "$(k get pod llama-3-server-0-0 -o jsonpath='{.metadata.labels.modelserving\.volcano\.sh/group-name}')"
+
 # Delete
 expect_contains "delete" "deleted" "$(k delete -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
 expect_contains "deleted object is gone" "NotFound" "$(k get inferencemodel food-review)"
