@@ -149,7 +149,7 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--port", u.port, "Port of its API server on loopback")->capture_default_str();
   up->add_option("--address", u.address, "Loopback address to listen on")->capture_default_str();
   b.file_options[up->add_option("--kubeconfig-out", u.kubeconfig_out,
-                                "Where to write the kubeconfig (default: print its path)")] = true;
+                                "Where to write the kubeconfig (default: DATA_DIR/kubeconfig, or a new temporary directory)")] = true;
   b.file_options[up->add_option("--data-dir", u.data_dir, "Keep objects here across restarts (default: in memory)")] =
       true;
   up->add_flag("--plain-http", u.plain_http, "Serve plain HTTP instead of HTTPS");

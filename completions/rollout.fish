@@ -68,7 +68,7 @@ complete -c rollout -n '__fish_seen_subcommand_from up' -s h -l help -d 'Print t
 complete -c rollout -n '__fish_seen_subcommand_from up' -l help-all -d 'Print help for every command'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l port -x -d 'Port of its API server on loopback'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l address -x -d 'Loopback address to listen on'
-complete -c rollout -n '__fish_seen_subcommand_from up' -l kubeconfig-out -r -F -d 'Where to write the kubeconfig (default: print its path)'
+complete -c rollout -n '__fish_seen_subcommand_from up' -l kubeconfig-out -r -F -d 'Where to write the kubeconfig (default: DATA_DIR/kubeconfig, or a new temporary '
 complete -c rollout -n '__fish_seen_subcommand_from up' -l data-dir -r -F -d 'Keep objects here across restarts (default: in memory)'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l plain-http -d 'Serve plain HTTP instead of HTTPS'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-error-rate -x -d 'Share of API requests answered 500 (0..1)'
