@@ -135,7 +135,7 @@ void add_control_commands(CLI::App& app, Bindings& b) {
 
   auto* list = add_command(&app, "list", "Rollouts known in the namespace (or in the state directory)");
   add_output(b, list, b.list.output, "one JSON object per rollout");
-  list->callback([&b] { b.action = [](Terminal&) { return not_implemented("list"); }; });
+  list->callback([&b] { b.action = [&b](Terminal& t) { return list_rollouts(b.global, b.list, t); }; });
 }
 
 void add_sandbox_commands(CLI::App& app, Bindings& b) {
@@ -148,8 +148,9 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   auto& u = b.sandbox_up;
   up->add_option("--port", u.port, "Port of its API server on loopback")->capture_default_str();
   up->add_option("--address", u.address, "Loopback address to listen on")->capture_default_str();
-  b.file_options[up->add_option("--kubeconfig-out", u.kubeconfig_out,
-                                "Where to write the kubeconfig (default: DATA_DIR/kubeconfig, or a new temporary directory)")] = true;
+  b.file_options[up->add_option(
+      "--kubeconfig-out", u.kubeconfig_out,
+      "Where to write the kubeconfig (default: DATA_DIR/kubeconfig, or a new temporary directory)")] = true;
   b.file_options[up->add_option("--data-dir", u.data_dir, "Keep objects here across restarts (default: in memory)")] =
       true;
   up->add_flag("--plain-http", u.plain_http, "Serve plain HTTP instead of HTTPS");
@@ -161,8 +162,7 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
   up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
       ->check(CLI::NonNegativeNumber);
-  up->add_option("--traffic-rate", u.traffic_rate,
-                 "Synthetic requests per second through each HTTPRoute (0: none)")
+  up->add_option("--traffic-rate", u.traffic_rate, "Synthetic requests per second through each HTTPRoute (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   up->add_option("--traffic-header", u.traffic_header,

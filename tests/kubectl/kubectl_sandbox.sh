@@ -196,6 +196,22 @@ expect_eq "currentRevision stays until every group is updated" "$old" "$(ms '{.s
 expect_eq "the updated pod's group label" "llama-3" \
   "$(k get pod llama-3-server-0-0 -o jsonpath='{.metadata.labels.modelserving\.volcano\.sh/group-name}')"
 
+# rollout itself as a client of the sandbox: the global flags select the cluster, -v says where
+# it points without any secret, and errors map to the exit codes of the SPEC.
+out=$("$rollout" list 2>&1); rc=$?
+expect_eq "rollout list exits 0" "0" "$rc"
+expect_contains "rollout list on an empty namespace" "No rollouts found in namespace default." "$out"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rollout-demo\n  labels: {app.kubernetes.io/managed-by: rollout}\n' | k apply -f - >/dev/null
+expect_eq "rollout list -o json finds a rollout's state object" '{"name":"demo","namespace":"default","phase":""}' \
+  "$("$rollout" list -o json)"
+verbose=$("$rollout" list -v --context rollout-sandbox-token 2>&1 >/dev/null)
+token=$(kubectl config view --raw -o jsonpath='{.users[?(@.name=="rollout-sandbox-token")].user.token}')
+expect_contains "-v names the server" "$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')" "$verbose"
+if [[ -n $token && $verbose != *"$token"* ]]; then ok; else bad "-v output shows the token"; fi
+"$rollout" list --context nope >/dev/null 2>"$work/err"; rc=$?
+expect_eq "an unknown context is a usage error" "2" "$rc"
+expect_contains "the error names the context" "nope" "$(cat "$work/err")"
+
 # Delete
 expect_contains "delete" "deleted" "$(k delete -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
 expect_contains "deleted object is gone" "NotFound" "$(k get inferencemodel food-review)"
