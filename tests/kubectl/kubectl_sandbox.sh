@@ -113,6 +113,9 @@ out=$(k replace -f "$work/stale.json")
 expect_contains "stale replace is a conflict" "the object has been modified" "$out"
 expect_contains "create of an existing object" "AlreadyExists" "$(k create -f "$src/examples/sandbox/inferencemodel-food-review.yaml")"
 expect_contains "get of a missing object" 'configmaps "nope" not found' "$(k get configmap nope)"
+expect_contains "an invalid name is reported as kubectl reports a real server's 422" \
+  'The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"' \
+  "$(printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n' | k create -f -)"
 
 # Server-side dry run changes nothing.
 expect_contains "dry-run=server" "(server dry run)" "$(k apply -f "$work/route.yaml" --dry-run=server)"
