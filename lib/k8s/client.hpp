@@ -87,6 +87,10 @@ class Client {
   Status watch(const ApiResource& r, const std::string& ns, const WatchOptions& options,
                const std::function<bool(const WatchEvent&)>& on_event);
 
+  // One request as given, without retries: for paths that are not objects, such as the pod
+  // proxy (".../pods/NAME:PORT/proxy/health"), whose 5xx answers are the model server's own.
+  Result<HttpResult> send_once(const HttpCall& call) { return transport_->send(call); }
+
  private:
   Result<HttpResult> call(HttpCall call);
   Result<nlohmann::json> json_call(HttpCall call);

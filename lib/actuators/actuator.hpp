@@ -1,0 +1,109 @@
+// What the engine changes in the cluster, behind one small interface: each actuator owns a few
+// fields (JSON pointers) of the objects it manages and says, as a pure function of the recorded
+// original object and the rollout's position, what those objects should look like. The engine
+// records the originals, watches the owned fields for drift, writes, verifies, and restores the
+// originals on rollback; no actuator name appears in the engine (STYLE.md rule 2).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "k8s/client.hpp"
+#include "plan/plan.hpp"
+#include "util/duration.hpp"
+#include "util/result.hpp"
+
+namespace rollout::actuators {
+
+// An object the rollout touches.
+struct ObjectRef {
+  std::string api_version;
+  std::string kind;
+  std::string namespace_;
+  std::string name;
+
+  std::string key() const { return kind + "/" + name; }  // "HTTPRoute/llm-route", for messages
+  bool operator==(const ObjectRef&) const = default;
+};
+nlohmann::json to_json(const ObjectRef& r);
+ObjectRef object_ref_from_json(const nlohmann::json& j);
+
+struct HeaderRoute {
+  std::string name;
+  std::string value;
+  std::string match = "Exact";
+};
+
+// Where a rollout stands, as far as the objects are concerned. Steps move it forward; the
+// planner folds the steps into one Position per step.
+struct Position {
+  bool adapters_loaded = false;       // adapters.load entries are in the syncer's ensureExist
+  int weight = 0;                     // percent of traffic on the canary
+  std::optional<HeaderRoute> header;  // setHeaderRoute: matching requests go to the canary
+  std::optional<int> mirror;          // setMirror: percent of traffic mirrored to the canary
+  bool finished = false;              // the seeds' "finish the rollout": only the canary is left,
+                                      // header/mirror rules are gone, unloadOnSuccess is unloaded
+  bool operator==(const Position&) const = default;
+};
+
+// A pool of model-server pods behind a backend (InferencePool or Service).
+struct BackendPool {
+  std::string name;
+  std::string kind = "InferencePool";
+  std::string group = "inference.networking.k8s.io";
+};
+
+enum class Role { stable, canary };
+
+// How long and how politely to wait while verifying; `cancelled` is abort/deadline.
+struct Wait {
+  Duration timeout{60000};
+  Duration poll{250};
+  std::function<bool()> cancelled = [] { return false; };
+  std::function<void(Duration)> sleep;  // default: std::this_thread::sleep_for
+};
+
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+
+  // The plan key this actuator serves ("httpRoute", "inferenceModel", "loraSyncer", ...).
+  virtual std::string name() const = 0;
+
+  // The objects it manages, found in the cluster (a label selector may match several).
+  // A missing object is ErrorKind::not_found naming it.
+  virtual Result<std::vector<ObjectRef>> resolve(k8s::Client& client, const std::string& ns) const = 0;
+
+  // Checks on one live object before anything changes: the stable backend/target is there, the
+  // canary pool exists, an adapter id does not clash. ErrorKind::invalid or not_found naming the
+  // object and field.
+  virtual Status check(k8s::Client& client, const nlohmann::json& live) const = 0;
+
+  // JSON pointers ("/spec/rules") of the fields it owns in each object: recorded before the first
+  // change, watched for drift, restored on rollback.
+  virtual std::vector<std::string> managed_fields() const = 0;
+
+  // The object as it should be at `position`, computed from the recorded original. Pure.
+  virtual Result<nlohmann::json> desired(const nlohmann::json& original, const Position& position) const = 0;
+
+  // After a write: waits until it took effect (an HTTPRoute Accepted/ResolvedRefs at the new
+  // observedGeneration; adapters listed by every ready pod of the pool). ErrorKind::timeout when
+  // it does not within `wait.timeout`.
+  virtual Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
+                        const Wait& wait) const = 0;
+
+  // The pods that serve `role`, for gates probing the canary or the stable (nullopt: this
+  // actuator does not route traffic).
+  virtual std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const = 0;
+};
+
+// The actuators a plan needs, in the order they act (adapters before traffic), from one table
+// keyed by target kind. A target kind with no actuator yet is ErrorKind::unimplemented, never a
+// silent fallback.
+Result<std::vector<std::unique_ptr<Actuator>>> actuators_for(const plan::Plan& plan);
+
+}  // namespace rollout::actuators

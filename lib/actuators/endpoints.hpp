@@ -1,0 +1,26 @@
+// The model-server pods behind a backend (an InferencePool's selector, or a Service's), and
+// requests to them through the API server's pod proxy, as kubectl would reach them: the LoRA
+// actuator verifies adapters with it, HTTP gates probe the canary with it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actuators/actuator.hpp"
+
+namespace rollout::actuators {
+
+struct Endpoint {
+  std::string pod;
+  int port = 0;        // the pool's target port (InferencePool v1 targetPorts[0], v1alpha2 targetPortNumber, Service targetPort)
+  bool ready = false;  // the pod's Ready condition
+};
+
+// Every pod the backend selects, ready or not. A missing pool is ErrorKind::not_found naming it.
+Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& pool);
+
+// GET PATH on the pod through /api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH, without retries.
+Result<k8s::HttpResult> proxy_get(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
+                                  const std::string& path, Duration timeout);
+
+}  // namespace rollout::actuators
