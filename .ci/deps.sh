@@ -10,7 +10,7 @@ ROLLOUT_PACKAGES=(
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
   libcpp-httplib-dev libdtl-dev catch2 libssl-dev
   # tests: schema cross-check, completion scripts in every shell
-  python3 python3-jsonschema python3-yaml bash-completion zsh fish curl prometheus
+  python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus
 )
 
 rollout_install_deps() {

@@ -87,7 +87,7 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
   diff->add_option("file", b.diff.file, "Plan file")->required();
   add_output(b, diff, b.diff.output, "one JSON object per step");
   b.file_args[diff] = true;
-  diff->callback([&b] { b.action = [](Terminal&) { return not_implemented("plan diff"); }; });
+  diff->callback([&b] { b.action = [&b](Terminal& t) { return plan_diff(b.global, b.diff, t); }; });
 
   auto* apply = add_command(plan, "apply",
                             "Run the plan to completion, gating every step and rolling back on failure; "
@@ -106,14 +106,18 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
                     "Overall deadline, e.g. 30m; exit 5 (after rolling back) when passed");
   apply->add_flag("--until-pause", b.apply.until_pause, "Return with exit 0 when the plan reaches a manual pause");
   b.file_args[apply] = true;
-  apply->callback([&b] { b.action = [](Terminal&) { return not_implemented("plan apply"); }; });
+  apply->callback([&b] { b.action = [&b](Terminal& t) { return plan_apply(b.global, b.apply, t); }; });
 }
 
 void add_name_command(CLI::App& app, Bindings& b, const std::string& name, const std::string& description) {
   auto* c = add_command(&app, name, description);
   c->add_option("name", b.name_only.name, "Rollout name (metadata.name of its plan)")->required();
   if (name == "history") add_output(b, c, b.name_only.output, "one JSON object per run");
-  c->callback([&b, name] { b.action = [name](Terminal&) { return not_implemented(name); }; });
+  c->callback([&b, name] {
+    b.action = [&b, name](Terminal& t) {
+      return name == "history" ? rollout_history(b.global, b.name_only, t) : rollout_control(name, b.global, b.name_only, t);
+    };
+  });
 }
 
 void add_control_commands(CLI::App& app, Bindings& b) {
@@ -121,12 +125,12 @@ void add_control_commands(CLI::App& app, Bindings& b) {
   status->add_option("name", b.status.name, "Rollout name (metadata.name of its plan)")->required();
   status->add_flag("-w,--watch", b.status.watch, "Keep watching and print every change");
   add_output(b, status, b.status.output, "the rollout's state; with --watch one object per line");
-  status->callback([&b] { b.action = [](Terminal&) { return not_implemented("status"); }; });
+  status->callback([&b] { b.action = [&b](Terminal& t) { return rollout_status(b.global, b.status, t); }; });
 
   auto* promote = add_command(&app, "promote", "End the current pause of a running rollout");
   promote->add_option("name", b.promote.name, "Rollout name")->required();
   promote->add_flag("--full", b.promote.full, "Skip all remaining steps and go to 100% now (gates still apply)");
-  promote->callback([&b] { b.action = [](Terminal&) { return not_implemented("promote"); }; });
+  promote->callback([&b] { b.action = [&b](Terminal& t) { return rollout_promote(b.global, b.promote, t); }; });
 
   add_name_command(app, b, "abort", "Stop a rollout and roll back to its recorded starting state");
   add_name_command(app, b, "pause", "Hold a running rollout at its current step");

@@ -36,6 +36,7 @@ struct HeaderRoute {
   std::string name;
   std::string value;
   std::string match = "Exact";
+  bool operator==(const HeaderRoute&) const = default;
 };
 
 // Where a rollout stands, as far as the objects are concerned. Steps move it forward; the

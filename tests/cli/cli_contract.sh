@@ -34,7 +34,10 @@ contains "version names the plan API" "rollout/v1alpha1" "$rollout" version
 contains "version -o json" '"version":' "$rollout" version -o json
 check "validate reads standard input" 0 bash -c "\"$rollout\" plan validate - < plans/inferencepool-blue-green.yaml"
 contains "validate -o json reports errors" '"line":' "$rollout" plan validate -o json tests/bad-plans/unknown-field-typo.yaml
-check "unimplemented commands exit 1" 1 "$rollout" status food-review
+check "apply of an invalid plan exits 2" 2 "$rollout" plan apply --yes tests/bad-plans/unknown-field-typo.yaml
+check "diff of an invalid plan exits 2" 2 "$rollout" plan diff tests/bad-plans/unknown-field-typo.yaml
+check "a bad --timeout is a usage error" 2 "$rollout" plan apply --yes --timeout soon plans/inferencepool-blue-green.yaml
+check "an unreachable cluster exits 6" 6 env KUBECONFIG=/dev/null "$rollout" status food-review --kubeconfig <(printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n')
 
 # --help describes the whole command tree.
 for cmd in "" "plan" "plan validate" "plan diff" "plan apply" "status" "promote" "abort" "pause" "resume" \

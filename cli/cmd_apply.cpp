@@ -1,0 +1,124 @@
+// `rollout plan apply` and `rollout plan diff`: load the plan, connect, and hand it to the
+// engine with the executor the flags ask for; render its events; map the outcome to an exit code.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <ostream>
+#include <thread>
+
+#include "cli/cluster.hpp"
+#include "cli/commands.hpp"
+#include "cli/event_render.hpp"
+#include "engine/control.hpp"
+#include "engine/engine.hpp"
+#include "plan/loader.hpp"
+#include "util/file.hpp"
+
+namespace rollout::cli {
+
+namespace {
+
+// FNV-1a of the plan file: a run continues only with the plan text it started with.
+std::string plan_hash(const std::string& path) {
+  auto text = read_file(path);
+  const std::string& bytes = text.ok() ? *text : path;
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return fmt::format("{:016x}", h);
+}
+
+Result<plan::Plan> load_one(const std::string& path, Terminal& t) {
+  plan::PlanFile f = plan::load_plan_file(path);
+  if (!f.ok()) {
+    for (const auto& m : f.messages()) t.err << m << "\n";
+    return make_error(ErrorKind::invalid, path + " is not a valid plan");
+  }
+  if (f.plans.size() != 1)
+    return make_error(ErrorKind::invalid,
+                      fmt::format("{} holds {} plans; apply and diff take a file with exactly one", path, f.plans.size()));
+  return f.plans[0].plan;
+}
+
+Result<std::string> namespace_for(const plan::Plan& p, const GlobalOptions& g, const k8s::Client& client) {
+  if (p.namespace_ && !g.namespace_.empty() && *p.namespace_ != g.namespace_)
+    return make_error(ErrorKind::usage, fmt::format("the plan's metadata.namespace ({}) does not match --namespace ({})",
+                                                    *p.namespace_, g.namespace_));
+  return p.namespace_ ? *p.namespace_ : client.default_namespace();
+}
+
+bool confirm(const plan::Plan& p, const std::string& ns, Terminal& t) {
+  t.out << fmt::format("Apply rollout {} ({} on {}, {} steps) in namespace {}? [y/N] ", p.name,
+                       plan::to_string(p.strategy), plan::target_key(p.target), p.steps.size(), ns);
+  t.out.flush();
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// On a TTY, a paused apply also takes [p]romote / [a]bort from the keyboard: the same requests
+// a second terminal would write to the state ConfigMap.
+void offer_keys(k8s::Client& client, const std::string& ns, const std::string& name, Terminal& t) {
+  std::thread([&client, ns, name, &t] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (line == "p" || line == "promote") {
+        auto r = engine::promote_rollout(client, ns, name, false);
+        t.err << (r.ok() ? r->message : r.error().message) << "\n";
+      } else if (line == "a" || line == "abort") {
+        struct Quiet : engine::EventSink {
+          void emit(const engine::Event&) override {}
+        } quiet;
+        auto r = engine::abort_rollout(client, ns, name, quiet);
+        t.err << (r.ok() ? r->message : r.error().message) << "\n";
+      }
+    }
+  }).detach();
+}
+
+Status run_engine(const GlobalOptions& g, const std::string& file, engine::ApplySettings settings, RenderMode mode,
+                  bool ask, Terminal& t) {
+  auto p = load_one(file, t);
+  if (!p.ok()) return p.error();
+  auto client = connect(g, t);
+  if (!client.ok()) return client.error();
+  auto ns = namespace_for(*p, g, **client);
+  if (!ns.ok()) return ns.error();
+  if (ask && !confirm(*p, *ns, t)) return make_error(ErrorKind::aborted, "not confirmed; nothing was changed");
+  settings.plan_hash = plan_hash(file);
+  auto sink = make_renderer(mode, t, g.verbosity);
+  engine::Seams seams{**client, *sink, {}};
+  if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive)
+    offer_keys(**client, *ns, p->name, t);
+  auto result = engine::apply_plan(*p, *ns, settings, seams);
+  if (!result.ok()) return result.error();
+  return engine::outcome_status(*result, p->name);
+}
+
+}  // namespace
+
+Status plan_apply(const GlobalOptions& g, const ApplyOptions& o, Terminal& t) {
+  engine::ApplySettings settings;
+  if (o.dry_run == "client") settings.mode = engine::ExecMode::dry_run_client;
+  if (o.dry_run == "server") settings.mode = engine::ExecMode::dry_run_server;
+  settings.until_pause = o.until_pause;
+  if (!o.timeout.empty()) {
+    std::string why;
+    auto d = parse_duration(o.timeout, &why);
+    if (!d) return make_error(ErrorKind::usage, "--timeout " + o.timeout + ": " + why);
+    settings.timeout = *d;
+  }
+  RenderMode mode = o.output == "json" ? RenderMode::json : RenderMode::text;
+  if (settings.mode != engine::ExecMode::apply && mode == RenderMode::text) mode = RenderMode::diff;
+  const bool ask = settings.mode == engine::ExecMode::apply && !o.yes && t.interactive && o.output != "json";
+  return run_engine(g, o.file, settings, mode, ask, t);
+}
+
+Status plan_diff(const GlobalOptions& g, const DiffOptions& o, Terminal& t) {
+  engine::ApplySettings settings;
+  settings.mode = engine::ExecMode::dry_run_client;
+  return run_engine(g, o.file, settings, o.output == "json" ? RenderMode::json : RenderMode::diff, false, t);
+}
+
+}  // namespace rollout::cli

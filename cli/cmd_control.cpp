@@ -1,0 +1,144 @@
+// `rollout status|promote|abort|pause|resume|history`: thin wrappers over lib/engine/control,
+// which a running apply notices through its watch on the state ConfigMap.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "cli/cluster.hpp"
+#include "cli/commands.hpp"
+#include "cli/event_render.hpp"
+#include "engine/control.hpp"
+
+namespace rollout::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string weights(const actuators::Position& p) {
+  std::string out = p.finished ? "finished: canary 100%" : fmt::format("canary {}%, stable {}%", p.weight, 100 - p.weight);
+  if (p.header) out += fmt::format("; header route {}: {}", p.header->name, p.header->value);
+  if (p.mirror) out += fmt::format("; mirror {}%", *p.mirror);
+  if (p.adapters_loaded) out += "; adapters loaded";
+  return out;
+}
+
+json snapshot_json(const engine::StateSnapshot& s) {
+  json j = s.state ? engine::to_json(*s.state) : json::object();
+  j.erase("objects");
+  if (s.state) {
+    json objects = json::array();
+    for (const auto& o : s.state->objects) objects.push_back(actuators::to_json(o.ref));
+    j["objects"] = objects;
+  }
+  j["driver"] = s.lock ? json{{"pid", s.lock->pid}, {"host", s.lock->host}, {"since", s.lock->since}} : json(nullptr);
+  j["control"] = engine::to_json(s.control);
+  return j;
+}
+
+void print_status(const engine::StateSnapshot& s, const std::string& ns, Terminal& t) {
+  const auto& st = *s.state;
+  const std::string phase = engine::to_string(st.phase);
+  const char* colour = st.phase == engine::Phase::Succeeded ? "32"
+                       : (st.phase == engine::Phase::Paused ? "33"
+                                                            : (engine::is_terminal(st.phase) ? "31" : "36"));
+  t.out << "Rollout:  " << st.name << " (namespace " << ns << ", run " << st.run_id << ")\n";
+  t.out << "Phase:    " << t.paint(t.color_out, colour, phase)
+        << (st.pause_reason.empty() ? "" : " (" + st.pause_reason + ")") << "\n";
+  if (!st.message.empty()) t.out << "Message:  " << st.message << "\n";
+  t.out << fmt::format("Step:     {}/{} {}\n", std::min(st.step + 1, st.steps), st.steps, st.step_title);
+  t.out << "Traffic:  " << weights(st.position) << "\n";
+  t.out << "Driver:   " << (s.lock ? s.lock->describe() : "none (no apply is running)") << "\n";
+  t.out << "Started:  " << st.started_at << (st.finished_at.empty() ? "" : ", finished " + st.finished_at) << "\n";
+  if (!st.objects.empty()) {
+    t.out << "Objects:\n";
+    for (const auto& o : st.objects) t.out << "  " << o.ref.key() << "\n";
+  }
+  std::map<std::string, const engine::GateMeasurement*> last;
+  for (const auto& m : st.measurements) last[m.gate] = &m;
+  if (!last.empty()) {
+    t.out << "Gates (last measurement):\n";
+    for (const auto& [gate, m] : last)
+      t.out << fmt::format("  {:<16} {:<12} {}  {}\n", gate, m->verdict, m->time, m->message);
+  }
+}
+
+}  // namespace
+
+Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& t) {
+  auto client = connect(g, t);
+  if (!client.ok()) return client.error();
+  const std::string ns = (*client)->default_namespace();
+  auto snap = engine::read_rollout(**client, ns, o.name);
+  if (!snap.ok()) return snap.error();
+  auto show = [&](const engine::StateSnapshot& s) {
+    if (!s.state) return;
+    if (o.output == "json")
+      t.out << snapshot_json(s).dump() << "\n";
+    else
+      print_status(s, ns, t);
+    t.out.flush();
+  };
+  show(*snap);
+  if (!o.watch || (snap->state && engine::is_terminal(snap->state->phase))) return ok_status();
+  engine::StateStore store(**client, ns, o.name);
+  std::string last_seen = snap->state ? engine::to_json(*snap->state).dump() : "";
+  bool done = false;
+  auto s = store.watch([&] { return done; },
+                       [&](const engine::StateSnapshot& next) {
+                         if (!next.state) return;
+                         const std::string now = engine::to_json(*next.state).dump();
+                         if (now == last_seen) return;
+                         last_seen = now;
+                         if (o.output != "json") t.out << "\n";
+                         show(next);
+                         done = engine::is_terminal(next.state->phase);
+                       });
+  return s;
+}
+
+Status rollout_promote(const GlobalOptions& g, const PromoteOptions& o, Terminal& t) {
+  auto client = connect(g, t);
+  if (!client.ok()) return client.error();
+  auto r = engine::promote_rollout(**client, (*client)->default_namespace(), o.name, o.full);
+  if (!r.ok()) return r.error();
+  t.out << r->message << "\n";
+  return ok_status();
+}
+
+Status rollout_control(const std::string& verb, const GlobalOptions& g, const NameOptions& o, Terminal& t) {
+  auto client = connect(g, t);
+  if (!client.ok()) return client.error();
+  const std::string ns = (*client)->default_namespace();
+  Result<engine::ControlResult> r = make_error(ErrorKind::internal, "unknown control verb " + verb);
+  if (verb == "pause") r = engine::pause_rollout(**client, ns, o.name);
+  if (verb == "resume") r = engine::resume_rollout(**client, ns, o.name);
+  if (verb == "abort") {
+    auto sink = make_renderer(RenderMode::text, t, g.verbosity);
+    r = engine::abort_rollout(**client, ns, o.name, *sink);
+  }
+  if (!r.ok()) return r.error();
+  t.out << r->message << "\n";
+  return ok_status();
+}
+
+Status rollout_history(const GlobalOptions& g, const NameOptions& o, Terminal& t) {
+  auto client = connect(g, t);
+  if (!client.ok()) return client.error();
+  auto snap = engine::read_rollout(**client, (*client)->default_namespace(), o.name);
+  if (!snap.ok()) return snap.error();
+  if (o.output == "json") {
+    for (const auto& r : snap->history) t.out << engine::to_json(r).dump() << "\n";
+    return ok_status();
+  }
+  t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", "RUN", "OUTCOME", "STARTED", "FINISHED", "MESSAGE");
+  for (const auto& r : snap->history)
+    t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", r.run_id, r.outcome, r.started_at, r.finished_at,
+                         r.message);
+  if (snap->state && !engine::is_terminal(snap->state->phase))
+    t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", snap->state->run_id, engine::to_string(snap->state->phase),
+                         snap->state->started_at, "-", "in progress: " + snap->state->step_title);
+  return ok_status();
+}
+
+}  // namespace rollout::cli

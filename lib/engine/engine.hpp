@@ -1,0 +1,57 @@
+// `rollout plan apply`: drives a plan step by step against a cluster, records every
+// transition in the state ConfigMap, reacts to promote/abort/pause/resume from other processes
+// within a second (a watch on that ConfigMap), and rolls back by restoring the recorded values
+// when a gate fails, the deadline passes or a user aborts. --dry-run and `plan diff` walk the
+// same planned steps with a non-mutating executor.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/events.hpp"
+#include "engine/executor.hpp"
+#include "k8s/client.hpp"
+#include "plan/plan.hpp"
+#include "util/subprocess.hpp"
+
+namespace rollout::engine {
+
+struct ApplySettings {
+  ExecMode mode = ExecMode::apply;
+  bool until_pause = false;         // hand over (exit 0) at a pause step that waits for promote
+  std::optional<Duration> timeout;  // --timeout: this invocation's deadline
+  std::string plan_hash;            // identifies the plan text: a run resumes only with the same plan
+};
+
+enum class Outcome {
+  succeeded,
+  failed,             // a gate failed and the rollout was rolled back (exit 3)
+  paused_on_failure,  // a gate failed with onFailure: pause (exit 3)
+  aborted,            // exit 4
+  timed_out,          // rolled back after the deadline (exit 5)
+  handed_over,        // --until-pause reached a manual pause (exit 0)
+  previewed,          // dry run / diff
+  already_succeeded,  // this plan's run had already finished
+};
+
+struct RunResult {
+  Outcome outcome = Outcome::succeeded;
+  std::string message;
+};
+
+// The seams the engine works through (STYLE.md rule 4).
+struct Seams {
+  k8s::Client& client;
+  EventSink& events;
+  // Runs finalize commands; default run_process.
+  std::function<Result<ProcessResult>(const std::vector<std::string>&)> run_command;
+};
+
+Result<RunResult> apply_plan(const plan::Plan& plan, const std::string& ns, const ApplySettings& settings, Seams& seams);
+
+// The exit status of a finished run: ok, or an error of the kind the SPEC's exit code needs.
+Status outcome_status(const RunResult& result, const std::string& rollout_name);
+
+}  // namespace rollout::engine

@@ -1,0 +1,39 @@
+#include "engine/executor.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace rollout::engine {
+
+using nlohmann::json;
+
+TEST_CASE("field_patch replaces, adds and removes only the owned fields", "[engine]") {
+  const json live = {{"metadata", {{"name", "r"}}}, {"spec", {{"a", 1}, {"b", 2}, {"c", 3}}}};
+  json desired = live;
+  desired["spec"]["a"] = 10;
+  desired["spec"]["c"] = 30;  // not owned: ignored
+  desired["spec"].erase("b");
+  desired["spec"]["d"] = 4;
+  const json ops = field_patch(live, desired, {"/spec/a", "/spec/b", "/spec/d"});
+  CHECK(ops == json::parse(R"([{"op":"replace","path":"/spec/a","value":10},{"op":"remove","path":"/spec/b"},
+                              {"op":"add","path":"/spec/d","value":4}])"));
+  CHECK(field_patch(live, live, {"/spec/a"}).empty());
+}
+
+TEST_CASE("restore_patch puts the recorded values back, absent ones removed", "[engine]") {
+  const json original = {{"data", {{"k", "v1"}}}};
+  const FieldValues recorded = read_fields(original, {"/data/k", "/data/extra"});
+  CHECK(recorded.at("/data/k").present);
+  CHECK(!recorded.at("/data/extra").present);
+  json live = {{"data", {{"k", "v2"}, {"extra", "x"}}}};
+  const json restored = live.patch(restore_patch(live, recorded));
+  CHECK(restored == original);
+  CHECK(restore_patch(original, recorded).empty());
+}
+
+TEST_CASE("field_path writes pointers the way kubectl users read fields", "[engine]") {
+  CHECK(field_path("/spec/rules/0/backendRefs/1/weight") == "spec.rules[0].backendRefs[1].weight");
+  CHECK(field_path("/data/configmap.yaml") == "data.configmap.yaml");
+  CHECK(field_path("/metadata/annotations/a~1b") == "metadata.annotations.a/b");
+}
+
+}  // namespace rollout::engine

@@ -1,0 +1,58 @@
+#include "engine/state.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace rollout::engine {
+
+using nlohmann::json;
+
+TEST_CASE("the state survives a round trip through JSON", "[engine]") {
+  RolloutState s;
+  s.name = "food";
+  s.plan_hash = "abc";
+  s.run_id = "r1";
+  s.phase = Phase::Paused;
+  s.pause_reason = "Drift";
+  s.step = 3;
+  s.steps = 9;
+  s.position.adapters_loaded = true;
+  s.position.weight = 10;
+  s.position.header = actuators::HeaderRoute{"x-beta", "true", "Exact"};
+  s.position.mirror = 5;
+  ManagedObject o;
+  o.ref = {"v1", "ConfigMap", "default", "cm"};
+  o.original = read_fields(json{{"data", {{"k", "v"}}}}, {"/data/k", "/data/missing"});
+  o.written = o.original;
+  o.original_object = {{"data", {{"k", "v"}}}};
+  s.objects.push_back(o);
+  s.measurements.push_back({"h", "background", "2026-11-22T00:00:00Z", "Failed", 0.5, "pod-1: 503"});
+  s.rollback_to = "Failed";
+  auto back = state_from_json(json::parse(to_json(s).dump()));
+  REQUIRE(back.ok());
+  CHECK(to_json(*back) == to_json(s));
+  CHECK(back->objects[0].original.at("/data/k").value == "v");
+  CHECK(!back->objects[0].original.at("/data/missing").present);
+  CHECK(back->position == s.position);
+}
+
+TEST_CASE("an unknown phase is an error, not a default", "[engine]") {
+  auto r = state_from_json(json{{"phase", "Dancing"}});
+  REQUIRE(!r.ok());
+  CHECK(r.error().message.find("Dancing") != std::string::npos);
+  CHECK(is_terminal(Phase::Aborted));
+  CHECK(!is_terminal(Phase::Paused));
+}
+
+TEST_CASE("control requests round trip", "[engine]") {
+  ControlRequests c;
+  c.promote_id = "p1";
+  c.promote_full = true;
+  c.abort = true;
+  c.abort_by = "me@host";
+  c.paused = true;
+  c.resume_id = "r1";
+  const auto back = control_from_json(to_json(c));
+  CHECK(to_json(back) == to_json(c));
+}
+
+}  // namespace rollout::engine

@@ -1,0 +1,44 @@
+#include "gates/gate.hpp"
+
+#include "gates/http_probe.hpp"
+
+namespace rollout::gates {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::successful: return "Successful";
+    case Verdict::failed: return "Failed";
+    case Verdict::inconclusive: return "Inconclusive";
+    case Verdict::error: return "Error";
+  }
+  return "Error";
+}
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+}  // namespace
+
+Result<std::unique_ptr<MetricProvider>> make_provider(const plan::Gate& gate) {
+  return std::visit(
+      overloaded{[](const plan::HttpProbe& p) -> Result<std::unique_ptr<MetricProvider>> {
+                   return std::unique_ptr<MetricProvider>(std::make_unique<HttpProbeProvider>(p));
+                 },
+                 [&](const plan::PrometheusQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                   return make_error(ErrorKind::unimplemented,
+                                     "gate " + gate.name + ": the prometheus provider is not implemented yet");
+                 },
+                 [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                   return make_error(ErrorKind::unimplemented,
+                                     "gate " + gate.name + ": the scrape provider is not implemented yet");
+                 }},
+      gate.provider);
+}
+
+}  // namespace rollout::gates

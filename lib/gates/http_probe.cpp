@@ -1,0 +1,64 @@
+#include "gates/http_probe.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace rollout::gates {
+
+namespace {
+
+bool lists_model(const std::string& body, const std::string& model) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) return false;
+  for (const auto& m : j["data"])
+    if (m.is_object() && m.value("id", "") == model) return true;
+  return false;
+}
+
+// Why one pod's answer does not pass, or "" when it does.
+std::string judge(const plan::HttpProbe& probe, const k8s::HttpResult& r) {
+  if (probe.model_listed) {
+    if (r.status != 200) return fmt::format("GET /v1/models answered {}", r.status);
+    return lists_model(r.body, *probe.model_listed) ? "" : "/v1/models does not list " + *probe.model_listed;
+  }
+  if (r.status != probe.expect_status) return fmt::format("{} answered {}, expected {}", probe.path, r.status, probe.expect_status);
+  if (probe.body_contains && r.body.find(*probe.body_contains) == std::string::npos)
+    return probe.path + " body does not contain \"" + *probe.body_contains + "\"";
+  return "";
+}
+
+}  // namespace
+
+Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& targets) {
+  std::vector<std::pair<std::string, actuators::BackendPool>> pools;
+  if ((probe_.from == "canary" || probe_.from == "all") && targets.canary_pool)
+    pools.emplace_back("canary", *targets.canary_pool);
+  if ((probe_.from == "stable" || probe_.from == "all") && targets.stable_pool)
+    pools.emplace_back("stable", *targets.stable_pool);
+  if (pools.empty()) return {Verdict::error, std::nullopt, "no " + probe_.from + " pods to probe for this target"};
+  const std::string path = probe_.model_listed ? "/v1/models" : probe_.path;
+  const Duration timeout = probe_.timeout.value_or(Duration(5000));
+  int probed = 0, passed = 0;
+  std::string failures;
+  for (const auto& [role, pool] : pools) {
+    auto endpoints = actuators::pool_endpoints(client, targets.ns, pool);
+    if (!endpoints.ok()) return {Verdict::error, std::nullopt, endpoints.error().message};
+    for (const auto& e : *endpoints) {
+      if (!e.ready) continue;
+      ++probed;
+      auto r = actuators::proxy_get(client, targets.ns, e, path, timeout);
+      std::string why = r.ok() ? judge(probe_, *r) : r.error().message;
+      if (why.empty())
+        ++passed;
+      else
+        failures += (failures.empty() ? "" : "; ") + e.pod + ": " + why;
+    }
+    if (probed == 0) failures += (failures.empty() ? "" : "; ") + role + " " + pool.kind + " " + pool.name + " has no ready pods";
+  }
+  const double share = probed ? static_cast<double>(passed) / probed : 0.0;
+  if (!failures.empty()) return {Verdict::failed, share, failures};
+  return {Verdict::successful, share, fmt::format("{}/{} pods answered {}", passed, probed, path)};
+}
+
+}  // namespace rollout::gates
