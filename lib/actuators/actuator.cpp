@@ -1,0 +1,57 @@
+// ObjectRef as JSON (the engine records refs in its state), and the one table from a plan's target
+// kind to its actuator.
+#include "actuators/actuator.hpp"
+
+#include "actuators/http_route.hpp"
+#include "actuators/inference_model.hpp"
+#include "actuators/inference_model_rewrite.hpp"
+#include "actuators/lora_syncer.hpp"
+
+namespace rollout::actuators {
+
+using nlohmann::json;
+
+json to_json(const ObjectRef& r) {
+  return {{"apiVersion", r.api_version}, {"kind", r.kind}, {"namespace", r.namespace_}, {"name", r.name}};
+}
+
+ObjectRef object_ref_from_json(const json& j) {
+  if (!j.is_object()) return {};
+  return {j.value("apiVersion", ""), j.value("kind", ""), j.value("namespace", ""), j.value("name", "")};
+}
+
+namespace {
+
+using Make = std::unique_ptr<Actuator> (*)(const plan::Target&);
+
+template <typename A, typename T>
+std::unique_ptr<Actuator> make(const plan::Target& target) {
+  return std::make_unique<A>(std::get<T>(target));
+}
+
+struct ActuatorKind {
+  const char* target;  // the plan's target key
+  Make make;
+};
+
+const ActuatorKind kActuatorKinds[] = {
+    {"httpRoute", make<HttpRouteActuator, plan::HttpRouteTarget>},
+    {"inferenceModel", make<InferenceModelActuator, plan::InferenceModelTarget>},
+    {"inferenceModelRewrite", make<InferenceModelRewriteActuator, plan::InferenceModelRewriteTarget>},
+};
+
+}  // namespace
+
+Result<std::vector<std::unique_ptr<Actuator>>> actuators_for(const plan::Plan& plan) {
+  const std::string key = plan::target_key(plan.target);
+  const ActuatorKind* kind = nullptr;
+  for (const auto& k : kActuatorKinds)
+    if (key == k.target) kind = &k;
+  if (!kind) return make_error(ErrorKind::unimplemented, "the " + key + " target is not supported by plan apply yet");
+  std::vector<std::unique_ptr<Actuator>> out;
+  if (plan.adapters) out.push_back(std::make_unique<LoraSyncerActuator>(*plan.adapters));  // adapters before traffic
+  out.push_back(kind->make(plan.target));
+  return out;
+}
+
+}  // namespace rollout::actuators

@@ -1,0 +1,97 @@
+#include "actuators/endpoints.hpp"
+
+#include "actuators/live.hpp"
+
+namespace rollout::actuators {
+
+using nlohmann::json;
+
+namespace {
+
+// Which pods a backend selects, and on which port; a named Service targetPort is resolved per pod.
+struct Selection {
+  std::map<std::string, std::string> labels;
+  int port = 0;
+  std::string port_name;
+  std::string port_field;  // where the port is written, for messages
+};
+
+std::map<std::string, std::string> string_map(const json& j) {
+  std::map<std::string, std::string> out;
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items())
+    if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+Selection selection_of(const BackendPool& pool, const json& obj) {
+  const json spec = obj.value("spec", json::object());
+  Selection s;
+  if (pool.kind == "Service") {
+    s.labels = string_map(spec.value("selector", json::object()));
+    const json port = spec.value("ports", json::array()).empty() ? json::object() : spec["ports"][0];
+    const json target = port.value("targetPort", port.value("port", json(0)));
+    if (target.is_string()) s.port_name = target.get<std::string>();
+    if (target.is_number_integer()) s.port = target.get<int>();
+    s.port_field = "spec.ports[0].targetPort";
+  } else if (pool.group == "inference.networking.x-k8s.io") {
+    s.labels = string_map(spec.value("selector", json::object()));
+    s.port = spec.value("targetPortNumber", 0);
+    s.port_field = "spec.targetPortNumber";
+  } else {
+    s.labels = string_map(spec.value("selector", json::object()).value("matchLabels", json::object()));
+    const json ports = spec.value("targetPorts", json::array());
+    if (!ports.empty() && ports[0].is_object()) s.port = ports[0].value("number", 0);
+    s.port_field = "spec.targetPorts[0].number";
+  }
+  return s;
+}
+
+int named_port(const json& pod, const std::string& name) {
+  for (const auto& c : pod.value("spec", json::object()).value("containers", json::array()))
+    for (const auto& p : c.value("ports", json::array()))
+      if (p.value("name", "") == name) return p.value("containerPort", 0);
+  return 0;
+}
+
+bool pod_ready(const json& pod) {
+  if (pod.value("metadata", json::object()).contains("deletionTimestamp")) return false;
+  const json conditions = pod.value("status", json::object()).value("conditions", json::array());
+  const json* ready = find_condition(conditions, "Ready");
+  return ready && ready->value("status", "") == "True";
+}
+
+}  // namespace
+
+Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& pool) {
+  auto obj = get_object(client, backend_api_version(pool.kind, pool.group), pool.kind, ns, pool.name);
+  if (!obj.ok()) return obj.error();
+  const Selection sel = selection_of(pool, *obj);
+  if (sel.labels.empty())
+    return make_error(ErrorKind::invalid, pool.kind + " " + pool.name + ": spec.selector selects no pods");
+  if (sel.port_name.empty() && sel.port <= 0)
+    return make_error(ErrorKind::invalid, pool.kind + " " + pool.name + ": " + sel.port_field + " is not set");
+  auto pods_api = client.resource("v1", "Pod");
+  if (!pods_api.ok()) return pods_api.error();
+  auto pods = client.list(*pods_api, ns, label_selector(sel.labels));
+  if (!pods.ok()) return pods.error();
+  std::vector<Endpoint> out;
+  for (const auto& pod : pods->value("items", json::array())) {
+    const int port = sel.port_name.empty() ? sel.port : named_port(pod, sel.port_name);
+    out.push_back(Endpoint{object_name(pod), port, pod_ready(pod)});
+  }
+  return out;
+}
+
+Result<k8s::HttpResult> proxy_get(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
+                                  const std::string& path, Duration timeout) {
+  k8s::HttpCall call;
+  call.method = "GET";
+  call.path = "/api/v1/namespaces/" + ns + "/pods/" + endpoint.pod + ":" + std::to_string(endpoint.port) + "/proxy" +
+              (path.empty() || path[0] != '/' ? "/" : "") + path;
+  call.accept = "*/*";
+  call.timeout = timeout;
+  return client.send_once(call);
+}
+
+}  // namespace rollout::actuators
