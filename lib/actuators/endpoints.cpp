@@ -63,8 +63,21 @@ bool pod_ready(const json& pod) {
 
 }  // namespace
 
-Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& pool) {
+Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& requested) {
+  BackendPool pool = requested;
   auto obj = get_object(client, backend_api_version(pool.kind, pool.group), pool.kind, ns, pool.name);
+  // A v1alpha2 InferenceModel's poolRef defaults to the x-k8s.io group while clusters often run
+  // the v1 pool of the same name (the GIE migration): look in the other group before giving up.
+  if (!obj.ok() && obj.error().kind == ErrorKind::not_found && pool.kind == "InferencePool") {
+    BackendPool other = pool;
+    other.group = pool.group == "inference.networking.k8s.io" ? "inference.networking.x-k8s.io"
+                                                              : "inference.networking.k8s.io";
+    auto alt = get_object(client, backend_api_version(other.kind, other.group), other.kind, ns, other.name);
+    if (alt.ok()) {
+      obj = std::move(alt);
+      pool = other;
+    }
+  }
   if (!obj.ok()) return obj.error();
   const Selection sel = selection_of(pool, *obj);
   if (sel.labels.empty())

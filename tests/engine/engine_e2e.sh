@@ -8,7 +8,7 @@ rollout=$1
 src=$2
 work=$(mktemp -d /tmp/rollout-engine-test.XXXXXX)
 . "$src/tests/engine/lib.sh"
-trap 'stop_sandbox; rm -rf "$work"' EXIT
+trap 'stop_sandbox; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 
 start_sandbox || exit 1
 export KUBECONFIG=$work/kubeconfig
@@ -28,7 +28,7 @@ out=$("$rollout" plan apply --dry-run=server "$work/bg.yaml" -o json 2>&1)
 expect_eq "server dry run exits 0" 0 $?
 expect_contains "server dry run reports diffs" '"event":"object_diff"' "$out"
 expect_eq "dry runs changed nothing" "$before" "$(spec_of httproute llm-route)"
-expect_eq "no state after dry runs" "" "$(k get cm rollout-vllm-llama3-8b-blue-green -o name 2>/dev/null)"
+expect_eq "no state after dry runs" "" "$(kubectl get cm rollout-vllm-llama3-8b-blue-green -o name 2>/dev/null)"
 
 # ---- bad targets fail before anything changes ---------------------------------------------
 sed 's/name: vllm-llama3-8b-instruct-new/name: no-such-pool/' "$work/bg.yaml" >"$work/bg-missing.yaml"

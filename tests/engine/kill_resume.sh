@@ -7,7 +7,7 @@ rollout=$1
 src=$2
 work=$(mktemp -d /tmp/rollout-kill-test.XXXXXX)
 . "$src/tests/engine/lib.sh"
-trap 'stop_sandbox; rm -rf "$work"' EXIT
+trap 'stop_sandbox; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 
 start_sandbox || exit 1
 export KUBECONFIG=$work/kubeconfig
