@@ -21,6 +21,9 @@ Decoded decode_plan(ReadContext& ctx, const YamlNodePtr& root, Plan& plan);
 // Cross-field checks (strategy vs target vs steps, gate references, weights); plan/validate.cpp.
 void validate_plan(ReadContext& ctx, const Plan& plan, const Decoded& decoded);
 
+// One entry of spec.gates; nullopt when it is not a mapping (already reported). plan/decode_gate.cpp.
+std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const std::string& path);
+
 // Returns nullopt when no usable target block is present (already reported).
 std::optional<Target> decode_target(ReadContext& ctx, const YamlNodePtr& node, const std::string& path);
 

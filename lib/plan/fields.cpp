@@ -80,12 +80,14 @@ std::vector<ObjectSpec> build() {
         {"inconclusiveLimit"},
         {"consecutiveErrorLimit"},
         {"dryRun"},
-        {"compare"}}},
+        {"compare"},
+        {"sequential"}}},
       {"PrometheusProvider",
        {{"address", req}, {"query", req}, {"timeout"}, {"bearerTokenFile"}, {"insecureSkipVerify"}}},
       {"ScrapeProvider", {{"from"}, {"preset"}, {"metric", req}, {"path"}}},
       {"HttpProvider", {{"path"}, {"expectStatus"}, {"bodyContains"}, {"modelListed"}, {"from"}, {"timeout"}}},
       {"Compare", {{"baseline"}, {"maxRatio"}, {"maxIncrease"}, {"minRatio"}}},
+      {"Sequential", {{"baseline"}, {"alpha"}, {"maxRatio"}, {"minRequests"}, {"maxRequests"}}},
       {"Finalize", {{"run"}, {"deleteStable"}}},
   };
 }

@@ -199,6 +199,17 @@ struct Compare {
   std::optional<double> min_ratio;     // canary / baseline at least this (e.g. throughput)
 };
 
+// Sequential judgement of error counts (gates/sequential.hpp): the gate fails as soon as the
+// canary's error rate is credibly higher than the baseline's, and a canary no worse than the
+// baseline is failed with probability at most `alpha`, however often it is measured.
+struct Sequential {
+  std::string baseline = "stable";
+  double alpha = 0.01;
+  double max_ratio = 2.0;           // the smallest canary/baseline error-rate ratio the test is tuned to catch
+  int min_requests = 100;           // canary requests before the gate may fail
+  std::optional<int> max_requests;  // canary requests after which an unfailed canary passes
+};
+
 struct Gate {
   std::string name;
   std::variant<PrometheusQuery, ScrapeQuery, HttpProbe> provider;
@@ -212,6 +223,7 @@ struct Gate {
   int consecutive_error_limit = 4;
   bool dry_run = false;
   std::optional<Compare> compare;
+  std::optional<Sequential> sequential;
   SourcePos pos;
   std::string path;
 };
