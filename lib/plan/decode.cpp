@@ -256,6 +256,12 @@ std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const
       cr.error("give \"maxRatio\", \"maxIncrease\" or \"minRatio\"");
     g.compare = cmp;
   }
+  if (g.success_condition)
+    check_condition(ctx, *r.raw("successCondition"), r.child_path("successCondition"), *g.success_condition,
+                    g.compare.has_value());
+  if (g.failure_condition)
+    check_condition(ctx, *r.raw("failureCondition"), r.child_path("failureCondition"), *g.failure_condition,
+                    g.compare.has_value());
   const bool metric = r.has("prometheus") || r.has("scrape");
   if (metric && !r.has("http") && !g.success_condition && !g.failure_condition && !g.compare)
     r.error("a metric gate needs \"successCondition\", \"failureCondition\" or \"compare\"");
