@@ -44,6 +44,11 @@ void for_each_item(ObjectReader& r, std::string_view key, F item) {
   }
 }
 
+// A gate condition parses, is true or false, and reads `baseline` only when the gate compares;
+// problems are reported at their column inside the condition when the YAML allows it.
+void check_condition(ReadContext& ctx, const YamlNode& node, const std::string& path, const std::string& text,
+                     bool compares);
+
 // Placeholders allowed in local replica command templates.
 bool check_placeholders(ReadContext& ctx, const YamlNodePtr& node, const std::string& path,
                         const std::vector<std::string>& argv, bool model_known);

@@ -159,6 +159,12 @@ std::optional<Gate> decode_gate(ReadContext& ctx, const YamlNodePtr& node, const
   if (auto c = r.raw("compare")) g.compare = decode_compare(ObjectReader(ctx, c, r.child_path("compare"), "Compare"));
   if (auto s = r.raw("sequential"))
     g.sequential = decode_sequential(ObjectReader(ctx, s, r.child_path("sequential"), "Sequential"));
+  if (g.success_condition)
+    check_condition(ctx, *r.raw("successCondition"), r.child_path("successCondition"), *g.success_condition,
+                    g.compare.has_value());
+  if (g.failure_condition)
+    check_condition(ctx, *r.raw("failureCondition"), r.child_path("failureCondition"), *g.failure_condition,
+                    g.compare.has_value());
   check_judgement(r, g);
   return g;
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "plan/decode.hpp"
+#include "plan/expression.hpp"
 #include "util/text.hpp"
 
 namespace rollout::plan {
@@ -144,7 +145,26 @@ void check_adapters(ReadContext& ctx, const Plan& plan, const Decoded& decoded) 
   }
 }
 
+// Where column `column` of a condition written in `node` is in the file.
+SourcePos condition_pos(const YamlNode& node, int column) {
+  SourcePos pos = node.pos;
+  if (node.verbatim_column > 0 && column > 0) pos.column = node.verbatim_column + column - 1;
+  return pos;
+}
+
 }  // namespace
+
+void check_condition(ReadContext& ctx, const YamlNode& node, const std::string& path, const std::string& text,
+                     bool compares) {
+  auto report = [&](const Error& e) { ctx.diags.add(condition_pos(node, error_column(e)), path + ": " + e.message); };
+  auto e = parse_expression(text);
+  if (!e) return report(e.error());
+  // A trial run on sample numbers finds type errors ("result + 1", "not result") before apply time.
+  if (auto t = evaluate(*e, {{"result", 1.0}, {"baseline", 1.0}}); !t) return report(t.error());
+  if (const int col = e->column_of("baseline"); col > 0 && !compares)
+    report(make_error(ErrorKind::invalid,
+                      "col " + std::to_string(col) + ": baseline has a value only in a gate with \"compare\""));
+}
 
 void validate_plan(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
   if (decoded.strategy && decoded.target) check_strategy_fits_target(ctx, plan);

@@ -44,7 +44,7 @@ bool is_plain_null(const std::string& tag, const std::string& value) {
 // a completed node is attached to its parent (as a sequence item, or as a map key or value).
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(YamlParse& out) : out_(out) {}
+  TreeBuilder(YamlParse& out, std::string_view text) : out_(out), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     stack_.clear();
@@ -82,6 +82,7 @@ class TreeBuilder : public YAML::EventHandler {
     n->type = YamlNode::Type::scalar;
     n->scalar = value;
     n->quoted = tag != "?";
+    n->verbatim_column = verbatim_column(mark, value);
     finish(n, anchor);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -137,6 +138,14 @@ class TreeBuilder : public YAML::EventHandler {
       f.skip_value = false;
     }
   }
+  // Where `value` stands unchanged in the text at `mark` (after an opening quote), or 0.
+  int verbatim_column(const YAML::Mark& mark, const std::string& value) const {
+    if (mark.is_null() || mark.pos < 0 || static_cast<size_t>(mark.pos) >= text_.size()) return 0;
+    if (value.empty() || value.find('\n') != std::string::npos) return 0;
+    const size_t quote = text_[mark.pos] == '"' || text_[mark.pos] == '\'' ? 1 : 0;
+    if (text_.substr(mark.pos + quote, value.size()) != value) return 0;
+    return mark.column + 1 + static_cast<int>(quote);
+  }
   void accept_key(Frame& f, const YamlNodePtr& key) {
     f.expect_key = false;
     f.pending_key = key;
@@ -156,6 +165,7 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   YamlParse& out_;
+  std::string_view text_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, YamlNodePtr> anchors_;
   YamlNodePtr root_;
@@ -182,7 +192,7 @@ std::string tab_indentation_before(std::string_view text, int line) {
 YamlParse parse_yaml(std::string_view text) {
   YamlParse out;
   std::istringstream in{std::string(text)};
-  TreeBuilder builder(out);
+  TreeBuilder builder(out, text);
   try {
     YAML::Parser parser(in);
     // yaml-cpp 0.7 can loop forever emitting empty documents on some malformed input (",a,b"):

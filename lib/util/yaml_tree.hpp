@@ -24,6 +24,9 @@ struct YamlNode {
   bool quoted = false;             // scalar written quoted or as a block literal: always a string
   std::vector<YamlNodePtr> items;  // sequence items
   std::vector<std::pair<YamlNodePtr, YamlNodePtr>> entries;  // map entries (key, value), in order
+  // > 0 when a scalar's value stands unchanged on its line from this column (plain, or quoted
+  // without escapes), so that a column inside the value maps to the file; 0 otherwise.
+  int verbatim_column = 0;
 
   bool is_null() const { return type == Type::null; }
   bool is_scalar() const { return type == Type::scalar; }

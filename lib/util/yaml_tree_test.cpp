@@ -19,6 +19,28 @@ TEST_CASE("the YAML tree keeps positions and quoting", "[yaml]") {
   CHECK(b->items[0]->pos.column == 5);
 }
 
+TEST_CASE("a scalar knows where its value stands verbatim", "[yaml]") {
+  auto p = parse_yaml(
+      "plain: a < 1\n"
+      "double: \"a < 1\"\n"
+      "single: 'a < 1'\n"
+      "escaped: \"a \\x3c 1\"\n"
+      "doubled: 'it''s'\n"
+      "folded: >-\n  a < 1\n"
+      "multi: a <\n  1\n");
+  REQUIRE(p.diagnostics.empty());
+  const auto& root = *p.documents[0].root;
+  CHECK(root.find("plain")->verbatim_column == 8);
+  CHECK(root.find("double")->verbatim_column == 10);
+  CHECK(root.find("single")->verbatim_column == 10);
+  CHECK(root.find("escaped")->scalar == "a < 1");
+  CHECK(root.find("escaped")->verbatim_column == 0);
+  CHECK(root.find("doubled")->verbatim_column == 0);
+  CHECK(root.find("folded")->verbatim_column == 0);
+  CHECK(root.find("multi")->scalar == "a < 1");
+  CHECK(root.find("multi")->verbatim_column == 0);
+}
+
 TEST_CASE("duplicate keys are reported at the second occurrence", "[yaml]") {
   auto p = parse_yaml("a: 1\nb: 2\na: 3\n");
   REQUIRE(p.diagnostics.size() == 1);
