@@ -97,8 +97,11 @@ Result<bool> Run::start_or_resume() {
          {{"runId", state_.run_id}, {"step", state_.step}, {"phase", to_string(state_.phase)}});
     return true;
   }
-  if (snap->state && snap->state->phase == Phase::Succeeded && snap->state->plan_hash == settings_.plan_hash)
-    return false;
+  if (snap->state && snap->state->phase == Phase::Succeeded && snap->state->plan_hash == settings_.plan_hash) {
+    auto finished = still_finished(*snap->state);
+    if (!finished.ok()) return finished.error();
+    if (*finished) return false;  // e.g. killed after the last write: nothing left to do
+  }
   state_ = RolloutState{};
   state_.name = plan_.name;
   state_.plan_hash = settings_.plan_hash;
@@ -112,6 +115,18 @@ Result<bool> Run::start_or_resume() {
   if (auto s = save(); !s.ok()) return s.error();
   emit("run_started", fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),
        {{"runId", state_.run_id}, {"steps", steps_.size()}});
+  return true;
+}
+
+// The objects still hold what the last (successful) run of this plan left in them.
+Result<bool> Run::still_finished(const RolloutState& done) {
+  for (const auto& o : done.objects) {
+    auto live = exec_->read(o.ref);
+    if (!live.ok()) return live.error().kind == ErrorKind::not_found ? Result<bool>(false) : live.error();
+    std::vector<std::string> fields;
+    for (const auto& [pointer, value] : o.written) fields.push_back(pointer);
+    if (read_fields(*live, fields) != o.written) return false;
+  }
   return true;
 }
 

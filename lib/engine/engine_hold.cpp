@@ -115,6 +115,16 @@ Result<StepEnd> Run::pause_for_human(const std::string& reason, const std::strin
   }
 }
 
+// After a drift or inconclusive pause was released inside a `pause: {}` step, it is that step's
+// pause again.
+Status Run::back_to_pause_step(bool manual_pause) {
+  if (!manual_pause) return ok_status();
+  state_.phase = Phase::Paused;
+  state_.pause_reason = "PauseStep";
+  state_.message = "waiting for `rollout promote " + plan_.name + "`";
+  return save();
+}
+
 Result<StepEnd> Run::hold(std::optional<Clock::time_point> until, std::vector<gates::GateTracker>* step_gates,
                           bool manual_pause) {
   if (manual_pause) {
@@ -168,6 +178,7 @@ Result<StepEnd> Run::hold(std::optional<Clock::time_point> until, std::vector<ga
       if (r->stop == Stop::inconclusive) {  // a human decides: resume measures on, abort rolls back
         auto held = pause_for_human("Inconclusive", r->message);
         if (!held.ok() || held->stop != Stop::none) return held;
+        if (auto s = back_to_pause_step(manual_pause); !s.ok()) return s.error();
         for (auto& t : *trackers) t.start(Clock::now());
       }
     }
@@ -178,6 +189,7 @@ Result<StepEnd> Run::hold(std::optional<Clock::time_point> until, std::vector<ga
       if (!drift->empty()) {
         auto held = pause_for_human("Drift", *drift);
         if (!held.ok() || held->stop != Stop::none) return held;
+        if (auto s = back_to_pause_step(manual_pause); !s.ok()) return s.error();
       }
     }
     const bool measured = !step_gates || std::all_of(step_gates->begin(), step_gates->end(),

@@ -37,6 +37,7 @@ class Run {
   Result<RunResult> preview();
   Result<bool> start_or_resume();  // false: this plan already succeeded
   Status record_originals();
+  Result<bool> still_finished(const RolloutState& done);
   Result<RunResult> drive();
   Result<RunResult> finish(Phase phase, const std::string& message);
   Result<StepEnd> run_step(int index);
@@ -56,6 +57,7 @@ class Run {
   // engine_hold.cpp: waiting with gates and control
   Result<StepEnd> hold(std::optional<std::chrono::steady_clock::time_point> until,
                        std::vector<gates::GateTracker>* step_gates, bool manual_pause);
+  Status back_to_pause_step(bool manual_pause);
   Result<StepEnd> pause_for_human(const std::string& reason, const std::string& message);
   Result<StepEnd> measure_due(std::vector<gates::GateTracker>& trackers, const std::string& where);
   std::optional<StepEnd> deadline_passed() const;

@@ -81,9 +81,7 @@ reset_route
 d=$!
 wait_for_phase $name Paused 60
 k patch httproute llm-route --type json -p '[{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":70}]' >/dev/null
-sleep 3
-"$rollout" promote $name >/dev/null 2>&1
-sleep 2
+for _ in $(seq 1 50); do [[ $(k get cm rollout-$name -o jsonpath='{.data.state\.json}' | jq -r .pauseReason) == Drift ]] && break; sleep 0.2; done
 st=$("$rollout" status $name 2>&1)
 expect_contains "drift pauses the rollout" "Paused (Drift)" "$st"
 expect_contains "naming the object and field" "HTTPRoute llm-route: spec.rules[0].backendRefs[0].weight was changed by someone else (90 -> 70)" "$st"

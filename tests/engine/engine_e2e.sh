@@ -65,6 +65,10 @@ expect_contains "list shows it" "Succeeded" "$("$rollout" list 2>&1)"
 out=$("$rollout" plan apply --yes "$work/bg.yaml" 2>&1)
 expect_eq "re-applying a finished plan exits 0" 0 $?
 expect_contains "and says so" "already succeeded" "$out"
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+out=$("$rollout" plan apply --yes --until-pause "$work/bg.yaml" 2>&1)
+expect_eq "after the route was reset, the same plan runs again" "90 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+"$rollout" abort vllm-llama3-8b-blue-green >/dev/null 2>&1
 
 # ---- LoRA canary on an InferenceModel + the syncer ConfigMap ------------------------------
 test_plan plans/lora-canary-inferencemodel.yaml "$work/im.yaml"
@@ -90,16 +94,20 @@ test_plan plans/lora-canary-inferencemodelrewrite.yaml "$work/rw.yaml" --pause-d
 "$rollout" plan apply --yes "$work/rw.yaml" >"$work/rw.out" 2>&1
 expect_eq "rewrite canary exits 0" 0 $?
 expect_eq "the rule keeps only food-review-2" '[{"modelRewrite":"food-review-2","weight":100}]' \
-  "$(k get inferencemodelrewrite food-review-rewrite -o json | jq -c '.spec.rules[0].targets')"
+  "$(k get inferencemodelrewrites.llm-d.ai food-review-rewrite -o json | jq -c '.spec.rules[0].targets')"
 
 # ---- a bad version is rolled back by the health gate, byte for byte -----------------------
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
-k patch deployment vllm-llama3-8b-instruct-new --type merge \
-  -p '{"spec":{"template":{"metadata":{"annotations":{"sandbox.rollout.dev/crash-on-start":"true"}}}}}' >/dev/null
-sleep 3
-test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-blue-green
+# The new pool's pods are replaced by a version that crashes on start: no pod answers /health.
+k get deployment vllm-llama3-8b-instruct-new -o json |
+  jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
+      | .spec.template.metadata.annotations["sandbox.rollout.dev/crash-on-start"] = "true"' >"$work/bad-deploy.json"
+k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
+for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
+k apply -f "$work/bad-deploy.json" >/dev/null
+test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-blue-green --pause-duration 1s
 before=$(k get httproute llm-route -o json | jq -c '.spec')
-"$rollout" plan apply --yes "$work/bad.yaml" >"$work/bad.out" 2>&1
+"$rollout" plan apply --yes --timeout 120s "$work/bad.yaml" >"$work/bad.out" 2>&1
 expect_eq "a failed health gate exits 3" 3 $?
 expect_contains "it names the gate" "gate canary-health failed" "$(cat "$work/bad.out")"
 expect_contains "and rolls back" "restored 1 object(s)" "$(cat "$work/bad.out")"
