@@ -109,6 +109,7 @@ Result<bool> Run::start_or_resume() {
   state_.steps = static_cast<int>(steps_.size());
   state_.started_at = now();
   if (auto s = record_originals(); !s.ok()) return s.error();
+  if (auto s = preflight_gates(); !s.ok()) return s.error();
   // Requests meant for an earlier run must not steer this one.
   if (auto s = store_.update_control([](ControlRequests& c) { c = ControlRequests{}; }); !s.ok()) return s.error();
   state_.phase = Phase::Progressing;
@@ -116,6 +117,14 @@ Result<bool> Run::start_or_resume() {
   emit("run_started", fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),
        {{"runId", state_.run_id}, {"steps", steps_.size()}});
   return true;
+}
+
+// Every gate's backend answers and its question parses, before the first change.
+Status Run::preflight_gates() {
+  const gates::GateTargets targets = gate_targets();
+  for (const auto& [name, provider] : providers_)
+    if (auto s = provider->online(seams_.client, targets); !s.ok()) return s;
+  return ok_status();
 }
 
 // The objects still hold what the last (successful) run of this plan left in them.

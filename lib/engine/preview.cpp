@@ -10,6 +10,7 @@ Result<RunResult> Run::preview() {
   state_.name = plan_.name;
   state_.steps = static_cast<int>(steps_.size());
   if (auto s = record_originals(); !s.ok()) return s.error();
+  if (auto s = preflight_gates(); !s.ok()) return s.error();
   for (size_t i = 0; i < steps_.size(); ++i) {
     const PlannedStep& step = steps_[i];
     state_.step = static_cast<int>(i);

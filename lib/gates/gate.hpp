@@ -41,7 +41,23 @@ class MetricProvider {
   // One measurement. Transport problems are Verdict::error (counted against
   // consecutiveErrorLimit), not a failed Result.
   virtual Measurement measure(k8s::Client& client, const GateTargets& targets) = 0;
+  // Pre-flight, before the first step changes anything (Flagger's IsOnline): the backend answers
+  // and the question parses. ErrorKind::unavailable (exit 6) or invalid (exit 2) naming the gate.
+  virtual Status online(k8s::Client& client, const GateTargets& targets) = 0;
 };
+
+// What a metric provider read, before judgement: the canary's value(s) and, for a gate with
+// `compare`, the baseline's, measured over the same window.
+struct Reading {
+  std::vector<double> values;               // empty: no data (inconclusive)
+  std::optional<std::vector<double>> baseline;
+  std::string detail;                       // what was asked, for messages
+};
+
+// The verdict of a metric gate on one reading, the same for every provider: successCondition /
+// failureCondition over `result` (and `baseline`), `compare` limits; no data or NaN is
+// inconclusive unless a condition decides otherwise (gates/judge.cpp).
+Measurement judge(const plan::Gate& gate, const Reading& reading);
 
 // The provider a gate names, from one table; a provider that has not landed is
 // ErrorKind::unimplemented naming the gate.

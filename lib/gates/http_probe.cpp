@@ -30,6 +30,15 @@ std::string judge(const plan::HttpProbe& probe, const k8s::HttpResult& r) {
 
 }  // namespace
 
+Status HttpProbeProvider::online(k8s::Client& client, const GateTargets& targets) {
+  for (const auto& pool : {targets.canary_pool, targets.stable_pool}) {
+    if (!pool) continue;
+    auto endpoints = actuators::pool_endpoints(client, targets.ns, *pool);
+    if (!endpoints.ok() && endpoints.error().kind != ErrorKind::not_found) return endpoints.error();
+  }
+  return ok_status();
+}
+
 Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& targets) {
   std::vector<std::pair<std::string, actuators::BackendPool>> pools;
   if ((probe_.from == "canary" || probe_.from == "all") && targets.canary_pool)

@@ -12,6 +12,8 @@ class HttpProbeProvider : public MetricProvider {
   explicit HttpProbeProvider(plan::HttpProbe probe) : probe_(std::move(probe)) {}
   std::string kind() const override { return "http"; }
   Measurement measure(k8s::Client& client, const GateTargets& targets) override;
+  // The pods behind the probed pools can be listed (the pool exists).
+  Status online(k8s::Client& client, const GateTargets& targets) override;
 
  private:
   plan::HttpProbe probe_;

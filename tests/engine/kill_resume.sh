@@ -31,8 +31,7 @@ for trial in $(seq 1 "$trials"); do
   for _ in 1 2; do  # two kills per trial, at random moments
     "$rollout" plan apply --yes "$work/im.yaml" -o json >>"$work/trial-$trial.out" 2>&1 &
     pid=$!
-    delay=$(printf '0.%03d' $((RANDOM % 1000)))
-    sleep "$(( RANDOM % 6 ))$delay"
+    sleep "$((RANDOM % 7)).$(printf '%03d' $((RANDOM % 1000)))"  # a run takes about 7 s
     if kill -9 "$pid" 2>/dev/null; then kills="$kills $(phase_of $name)"; fi
     wait "$pid" 2>/dev/null
   done
