@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "engine/executor.hpp"
 #include "util/timestamp.hpp"
@@ -106,6 +107,14 @@ Result<ControlResult> abort_rollout(k8s::Client& client, const std::string& ns, 
       c.abort_by = by;
     });
     if (!s.ok()) return s.error();
+    // Wait (a little) for the running apply to report the rollback, so the user sees it done.
+    for (int i = 0; i < 300; ++i) {
+      auto now = store.read();
+      if (now.ok() && now->state && is_terminal(now->state->phase))
+        return ControlResult{true, "rollout " + name + " aborted: the running apply rolled it back (" +
+                                       to_string(now->state->phase) + ")"};
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     return ControlResult{true, "rollout " + name + ": abort requested; the running apply rolls it back"};
   }
   // Nobody drives it: take the lock and roll back from the recorded originals here.

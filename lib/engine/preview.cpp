@@ -10,7 +10,8 @@ Result<RunResult> Run::preview() {
   state_.name = plan_.name;
   state_.steps = static_cast<int>(steps_.size());
   if (auto s = record_originals(); !s.ok()) return s.error();
-  if (auto s = preflight_gates(); !s.ok()) return s.error();
+  if (settings_.mode == ExecMode::dry_run_server)
+    if (auto s = preflight_gates(); !s.ok()) return s.error();
   for (size_t i = 0; i < steps_.size(); ++i) {
     const PlannedStep& step = steps_[i];
     state_.step = static_cast<int>(i);
