@@ -96,6 +96,26 @@ expect_eq "rewrite canary exits 0" 0 $?
 expect_eq "the rule keeps only food-review-2" '[{"modelRewrite":"food-review-2","weight":100}]' \
   "$(k get inferencemodelrewrites.llm-d.ai food-review-rewrite -o json | jq -c '.spec.rules[0].targets')"
 
+# ---- beta users by header, then a mirror, then weights -------------------------------------
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+test_plan plans/header-beta-route.yaml "$work/beta.yaml"
+"$rollout" plan apply --yes --until-pause "$work/beta.yaml" >"$work/beta.out" 2>&1
+expect_eq "header route: handed over at the pause" 0 $?
+expect_eq "an added rule sends x-beta: true to the new pool" \
+  '{"headers":[{"name":"x-beta","type":"Exact","value":"true"}],"path":{"type":"PathPrefix","value":"/"}}|[{"group":"inference.networking.k8s.io","kind":"InferencePool","name":"vllm-llama3-8b-instruct-new","weight":1}]' \
+  "$(k get httproute llm-route -o json | jq -c '.spec.rules[0].matches[0]')|$(k get httproute llm-route -o json | jq -c '.spec.rules[0].backendRefs')"
+expect_eq "the managed rule still sends everyone else to the old pool" "100 0" \
+  "$(k get httproute llm-route -o jsonpath='{.spec.rules[1].backendRefs[*].weight}')"
+expect_eq "the gateway accepted the route at its generation" "True True" \
+  "$(k get httproute llm-route -o jsonpath='{.status.parents[0].conditions[*].status}')"
+"$rollout" promote vllm-llama3-8b-beta-first >/dev/null 2>&1
+"$rollout" plan apply --yes "$work/beta.yaml" -o json >"$work/beta2.out" 2>&1
+expect_eq "header route plan runs to the end" 0 $?
+expect_contains "the mirror was set on the way" '"type":"RequestMirror"' "$(cat "$work/beta2.out")"
+expect_eq "finished: one rule, only the new pool, no mirror" \
+  '[{"backendRefs":[{"group":"inference.networking.k8s.io","kind":"InferencePool","name":"vllm-llama3-8b-instruct-new","weight":100}],"matches":[{"path":{"type":"PathPrefix","value":"/"}}]}]' \
+  "$(k get httproute llm-route -o json | jq -c '.spec.rules')"
+
 # ---- a bad version is rolled back by the health gate, byte for byte -----------------------
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
 # The new pool's pods are replaced by a version that crashes on start: no pod answers /health.
