@@ -69,9 +69,16 @@ reset_route
 "$rollout" plan apply --yes "$work/bg.yaml" >"$work/c.out" 2>&1 &
 c=$!
 wait_for_phase $name Paused 60
+timeout 60 "$rollout" status -w -o json $name >"$work/watch.out" 2>&1 &
+w=$!
+sleep 0.5
 "$rollout" promote --full $name >/dev/null 2>&1
 wait "$c"
 expect_eq "promote --full finishes with exit 0" 0 $?
+wait "$w"
+expect_eq "status -w ends when the rollout does" 0 $?
+expect_eq "status -w printed the way to Succeeded" "Paused Succeeded" \
+  "$(jq -r .phase "$work/watch.out" | uniq | sed -n '1p;$p' | paste -sd' ')"
 expect_eq "straight to the finished route" "100" "$(weights)"
 expect_eq "the 50% step never ran" "" "$(grep -F 'setWeight 50' "$work/c.out")"
 
