@@ -89,7 +89,11 @@ Result<StepEnd> Run::write_object(ManagedObject& o, const actuators::Position& p
     if (auto s = save(); !s.ok()) return s.error();
     actuators::Wait wait;
     wait.timeout = Duration(120000);
-    wait.cancelled = [this] { return control().abort || deadline_passed().has_value(); };
+    wait.cancelled = [this] {
+      // Verification can take minutes (adapters loading): keep the lock's lease fresh meanwhile.
+      if (std::chrono::steady_clock::now() - last_save_ > Duration(5000)) (void)save();
+      return control().abort || deadline_passed().has_value();
+    };
     if (auto v = act.verify(seams_.client, *written, p, wait); !v.ok()) {
       if (control().abort) return StepEnd{Stop::aborted, "aborted by " + control().abort_by};
       if (auto d = deadline_passed()) return *d;
