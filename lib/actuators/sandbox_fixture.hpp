@@ -80,10 +80,11 @@ struct SandboxCluster {
   std::unique_ptr<k8s::Client> client;
   const std::string ns = "default";
 
-  SandboxCluster() {
+  explicit SandboxCluster(sandbox::TrafficOptions traffic = {}) {
     sandbox::SandboxOptions o;
     o.port = 0;
     o.tls = false;
+    o.traffic = traffic;
     server = std::make_unique<sandbox::SandboxServer>(o);
     REQUIRE(server->start().ok());
     k8s::ConfigOverrides overrides;

@@ -1,6 +1,7 @@
 #include "gates/gate.hpp"
 
 #include "gates/http_probe.hpp"
+#include "gates/scrape.hpp"
 
 namespace rollout::gates {
 
@@ -35,8 +36,7 @@ Result<std::unique_ptr<MetricProvider>> make_provider(const plan::Gate& gate) {
                                      "gate " + gate.name + ": the prometheus provider is not implemented yet");
                  },
                  [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
-                   return make_error(ErrorKind::unimplemented,
-                                     "gate " + gate.name + ": the scrape provider is not implemented yet");
+                   return ScrapeProvider::make(gate);
                  }},
       gate.provider);
 }

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Derives a fast test plan from a shipped plan in plans/: the same target, adapters and steps,
 with pauses and analyses shortened to seconds and the gates replaced by HTTP health gates (the
-sandbox has no Prometheus at prometheus.monitoring:9090; the metric providers are the gates issue's).
+sandbox has no Prometheus at prometheus.monitoring:9090). With --keep-gates the plan's own gates stay,
+only their intervals and the analyses shortened; --prometheus-as-scrape turns a Prometheus gate named
+after a scrape preset metric (error-rate, ttft-p99, queue-depth, ...) into that vLLM scrape gate, and
+--add-gate appends a gate (YAML flow text) that also runs in the background, --drop-gate removes one.
 
 usage: test_plan.py PLAN OUT [--finalize CMD] [--gate-interval 1s] [--analysis 2s] [--no-gates]
                              [--deadline 5m] [--on-failure pause] [--pause-duration 1s]
+                             [--keep-gates] [--prometheus-as-scrape] [--add-gate YAML] [--drop-gate NAME]
 """
 import argparse
 import yaml
@@ -20,7 +24,13 @@ p.add_argument("--deadline", default=None)
 p.add_argument("--on-failure", default=None)
 p.add_argument("--pause-duration", default=None, help="give every pause {} this duration")
 p.add_argument("--name", default=None)
+p.add_argument("--keep-gates", action="store_true")
+p.add_argument("--prometheus-as-scrape", action="store_true")
+p.add_argument("--add-gate", action="append", default=[])
+p.add_argument("--drop-gate", action="append", default=[], help="with --keep-gates: remove this gate everywhere")
 a = p.parse_args()
+METRICS = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99", "e2e-p99", "queue-depth",
+           "kv-cache-usage", "throughput"}
 
 plan = yaml.safe_load(open(a.plan))
 spec = plan["spec"]
@@ -28,9 +38,25 @@ if a.name:
     plan["metadata"]["name"] = a.name
 gates = [{"name": "canary-health", "http": {"path": "/health", "from": "canary", "timeout": "5s"},
           "interval": a.gate_interval, "failureLimit": 1}]
+if a.keep_gates:
+    gates = spec.get("gates", [])
+    for g in gates:
+        g["interval"] = a.gate_interval
+        g.pop("initialDelay", None)
+        if a.prometheus_as_scrape and "prometheus" in g and g["name"] in METRICS:
+            del g["prometheus"]
+            g["scrape"] = {"from": "canary", "preset": "vllm", "metric": g["name"]}
+    gates = [g for g in gates if g["name"] not in a.drop_gate]
+    spec["gates"] = gates
+    spec["background"] = [n for n in spec.get("background", []) if n not in a.drop_gate]
+    for text in a.add_gate:
+        g = yaml.safe_load(text)
+        gates.append(g)
+        spec["background"] = spec.get("background", []) + [g["name"]]
 for step in spec["steps"]:
     if "analysis" in step:
-        step["analysis"] = {"gates": ["canary-health"], "duration": a.analysis}
+        kept = [n for n in step["analysis"]["gates"] if n not in a.drop_gate] if a.keep_gates else ["canary-health"]
+        step["analysis"] = {"gates": kept, "duration": a.analysis}
     if "pause" in step:
         if step["pause"].get("duration"):
             step["pause"]["duration"] = "1s"
@@ -40,7 +66,7 @@ if a.no_gates:
     spec["steps"] = [s for s in spec["steps"] if "analysis" not in s]
     spec.pop("gates", None)
     spec.pop("background", None)
-else:
+elif not a.keep_gates:
     spec["gates"] = gates
     spec["background"] = ["canary-health"]
 if "adapters" in spec and "verify" in spec["adapters"]:

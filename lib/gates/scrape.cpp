@@ -1,0 +1,211 @@
+#include "gates/scrape.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+namespace rollout::gates {
+
+namespace {
+
+bool same_pool(const GateTargets& t) {
+  return t.canary_pool && t.stable_pool && t.canary_pool->name == t.stable_pool->name &&
+         t.canary_pool->kind == t.stable_pool->kind && t.canary_pool->group == t.stable_pool->group;
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The exposition format of a page. The pod proxy's answer carries no Content-Type here, so an
+// OpenMetrics page is known by its closing `# EOF` line; anything else is read as 0.0.4.
+Format sniff_format(const std::string& body) {
+  size_t end = body.find_last_not_of("\n");
+  if (end == std::string::npos) return Format::text_0_0_4;
+  size_t start = body.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return body.compare(start, end + 1 - start, "# EOF") == 0 ? Format::openmetrics : Format::text_0_0_4;
+}
+
+long long whole(double v) {
+  return v > 0 ? std::llround(v) : 0;
+}
+
+}  // namespace
+
+// One version as the gate sees it: its pods, the series of its requests, and a name for messages.
+struct ScrapeProvider::Side {
+  std::string what;  // "canary pool vllm-new", "canary adapter food-review-2"
+  std::vector<actuators::Endpoint> endpoints;
+  std::vector<std::string> pods;  // the ready ones
+  std::string matchers;
+};
+
+ScrapeProvider::ScrapeProvider(plan::Gate gate, Preset preset, std::optional<SequentialJudge> judge)
+    : gate_(std::move(gate)),
+      query_(std::get<plan::ScrapeQuery>(gate_.provider)),
+      preset_(std::move(preset)),
+      sequential_(std::move(judge)) {}
+
+Result<std::unique_ptr<MetricProvider>> ScrapeProvider::make(const plan::Gate& gate) {
+  const auto* query = std::get_if<plan::ScrapeQuery>(&gate.provider);
+  if (!query) return make_error(ErrorKind::internal, "gate " + gate.name + " is not a scrape gate");
+  auto preset = find_preset(query->preset, query->metric);
+  if (!preset.ok()) return make_error(ErrorKind::invalid, "gate " + gate.name + ": " + preset.error().message);
+  std::optional<SequentialJudge> judge;
+  if (gate.sequential) {
+    if (preset->arithmetic != Arithmetic::error_ratio)
+      return make_error(ErrorKind::invalid, "gate " + gate.name + ": sequential needs metric error-rate");
+    auto made = SequentialJudge::make(sequential_config(*gate.sequential));
+    if (!made.ok()) return make_error(ErrorKind::invalid, "gate " + gate.name + ": " + made.error().message);
+    judge = std::move(*made);
+  }
+  return std::unique_ptr<MetricProvider>(new ScrapeProvider(gate, std::move(*preset), std::move(judge)));
+}
+
+namespace {
+
+// canary | stable: that version. For a LoRA canary both are adapters on the same pods, told apart
+// by model_name (engine-wide gauges are not); `all` is every pod of both pools, every model.
+Result<std::vector<actuators::Endpoint>> ready_endpoints(k8s::Client& client, const GateTargets& t,
+                                                         const std::optional<actuators::BackendPool>& pool,
+                                                         const std::string& role) {
+  if (!pool) return make_error(ErrorKind::invalid, "the target has no " + role + " pool to scrape");
+  auto endpoints = actuators::pool_endpoints(client, t.ns, *pool);
+  if (!endpoints.ok()) return endpoints.error();
+  std::vector<actuators::Endpoint> ready;
+  for (const auto& e : *endpoints)
+    if (e.ready) ready.push_back(e);
+  return ready;
+}
+
+}  // namespace
+
+Result<PodScrapes> ScrapeProvider::scrape(k8s::Client& client, const std::string& ns,
+                                          const std::vector<actuators::Endpoint>& endpoints) const {
+  PodScrapes out;
+  for (const auto& e : endpoints) {
+    if (out.count(e.pod)) continue;
+    auto r = actuators::proxy_get(client, ns, e, query_.path, Duration(10000));
+    if (!r.ok()) return make_error(r.error().kind, "pod " + e.pod + ": " + r.error().message);
+    if (r->status != 200)
+      return make_error(ErrorKind::unavailable,
+                        fmt::format("pod {}: GET {} answered {}", e.pod, query_.path, r->status));
+    auto page = parse_exposition(r->body, sniff_format(r->body));
+    if (!page.ok())
+      return make_error(ErrorKind::invalid,
+                        fmt::format("pod {}: {} is malformed: {}", e.pod, query_.path, page.error().message));
+    out[e.pod] = PodScrape{std::move(*page), steady_seconds()};
+  }
+  return out;
+}
+
+Measurement ScrapeProvider::measure(k8s::Client& client, const GateTargets& targets) {
+  const bool lora = same_pool(targets);
+  auto side = [&](const std::string& role) -> Result<Side> {
+    const bool canary = role == "canary";
+    auto endpoints = ready_endpoints(client, targets, canary ? targets.canary_pool : targets.stable_pool, role);
+    if (!endpoints.ok()) return endpoints.error();
+    Side s;
+    const std::string& name = canary ? targets.canary : targets.stable;
+    s.what = fmt::format("{} {} {}", role, lora ? "adapter" : "pool", name);
+    s.endpoints = std::move(*endpoints);
+    for (const auto& e : s.endpoints) s.pods.push_back(e.pod);
+    if (lora && preset_.per_model) s.matchers = model_matcher(name);
+    return s;
+  };
+  auto canary = side("canary");
+  if (!canary.ok()) return {Verdict::error, std::nullopt, canary.error().message};
+  const bool need_stable = query_.from != "canary" || gate_.compare || sequential_;
+  std::optional<Side> stable;
+  if (need_stable) {
+    auto s = side("stable");
+    if (!s.ok()) return {Verdict::error, std::nullopt, s.error().message};
+    stable = std::move(*s);
+  }
+  std::vector<actuators::Endpoint> all = canary->endpoints;
+  if (stable) all.insert(all.end(), stable->endpoints.begin(), stable->endpoints.end());
+  auto scraped = scrape(client, targets.ns, all);
+  if (!scraped.ok()) return {Verdict::error, std::nullopt, scraped.error().message};
+  PodScrapes previous = std::exchange(last_, std::move(*scraped));  // pods gone drop out here
+  if (sequential_) return judge_sequential(*canary, *stable, previous);
+  if (query_.from == "stable") return judge_reading(*stable, std::nullopt, previous);
+  if (query_.from == "all") {
+    Side both = *canary;
+    both.what = "canary and stable";
+    both.pods.insert(both.pods.end(), stable->pods.begin(), stable->pods.end());
+    std::sort(both.pods.begin(), both.pods.end());
+    both.pods.erase(std::unique(both.pods.begin(), both.pods.end()), both.pods.end());
+    both.matchers.clear();
+    return judge_reading(both, gate_.compare ? stable : std::nullopt, previous);
+  }
+  return judge_reading(*canary, stable, previous);
+}
+
+Measurement ScrapeProvider::judge_reading(const Side& main, const std::optional<Side>& baseline,
+                                          const PodScrapes& previous) {
+  const bool windowed = preset_.arithmetic != Arithmetic::gauge_sum && preset_.arithmetic != Arithmetic::gauge_avg;
+  const auto windows = pod_windows(previous, last_, main.pods);
+  const bool any_window = std::any_of(windows.begin(), windows.end(), [](const PodWindow& w) { return w.before; });
+  if (windowed && !any_window)
+    return {Verdict::inconclusive, std::nullopt,
+            fmt::format("first scrape of {} ({} pod(s)): waiting for a window", main.what, main.pods.size())};
+  Reading reading;
+  reading.detail = fmt::format("{} {} of {} over {} pod(s)", preset_.engine, preset_.metric, main.what, windows.size());
+  if (auto v = preset_value(preset_, windows, main.matchers)) reading.values.push_back(*v);
+  if (baseline && gate_.compare) {
+    std::vector<double> b;
+    if (auto v = preset_value(preset_, pod_windows(previous, last_, baseline->pods), baseline->matchers))
+      b.push_back(*v);
+    reading.baseline = std::move(b);
+    reading.detail += ", baseline " + baseline->what;
+  }
+  return judge(gate_, reading);
+}
+
+// Cumulative counts are the sum of the windows' increases, so a restarted pod (counter reset,
+// handled per window) or a pod that came or went never makes a count go down. A continuing
+// test is Successful: "not yet credibly worse" is not a failure.
+Measurement ScrapeProvider::judge_sequential(const Side& canary, const Side& stable, const PodScrapes& previous) {
+  auto add = [&](const Side& side, long long& success, long long& failure) {
+    auto counts = request_counts(preset_, pod_windows(previous, last_, side.pods), side.matchers);
+    if (!counts) return;
+    failure += whole(counts->failed);
+    success += whole(counts->total - counts->failed);
+  };
+  add(canary, cumulative_.canary_success, cumulative_.canary_failure);
+  add(stable, cumulative_.stable_success, cumulative_.stable_failure);
+  if (auto s = sequential_->update(cumulative_); !s.ok()) return {Verdict::error, std::nullopt, s.error().message};
+  const SequentialVerdict v = sequential_->decide();
+  switch (v.decision) {
+    case SequentialDecision::fail: return {Verdict::failed, v.canary_error_rate, v.message};
+    case SequentialDecision::pass: return {Verdict::successful, v.canary_error_rate, v.message};
+    case SequentialDecision::continue_: break;
+  }
+  return {Verdict::successful, v.canary_error_rate, "sequential test continuing: " + v.message};
+}
+
+Status ScrapeProvider::online(k8s::Client& client, const GateTargets& targets) {
+  auto endpoints = ready_endpoints(client, targets, targets.canary_pool, "canary");
+  if (!endpoints.ok())
+    return make_error(endpoints.error().kind, "gate " + gate_.name + ": " + endpoints.error().message);
+  std::string why = "no ready pod";
+  for (const auto& e : *endpoints) {
+    auto page = scrape(client, targets.ns, {e});
+    if (!page.ok()) {
+      why = page.error().message;
+      continue;
+    }
+    if (exposes(preset_, page->begin()->second.exposition)) return ok_status();
+    return make_error(ErrorKind::invalid, fmt::format("gate {}: pod {} exposes no {} (preset {} {})", gate_.name, e.pod,
+                                                      preset_.names.front(), preset_.engine, preset_.metric));
+  }
+  return make_error(ErrorKind::unavailable,
+                    fmt::format("gate {}: no pod of canary pool {} answers {}: {}", gate_.name,
+                                targets.canary_pool ? targets.canary_pool->name : "", query_.path, why));
+}
+
+}  // namespace rollout::gates

@@ -1,0 +1,83 @@
+// The direct-scrape gate: every measurement GETs the metrics page of each ready pod of the canary
+// (and, to compare, the stable) pool through the API server's pod proxy, and computes the gate's
+// preset (gates/presets.hpp) over the window since the previous measurement's scrape of the same
+// pod, summed over pods. No Prometheus server is needed. For LoRA canaries both versions are
+// adapters on the same pods, told apart by the `model_name` label.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gates/gate.hpp"
+#include "gates/presets.hpp"
+#include "gates/sequential.hpp"
+#include "gates/window.hpp"
+
+namespace rollout::gates {
+
+// One pod's page at one moment (`at`: seconds on a steady clock).
+struct PodScrape {
+  Exposition exposition;
+  double at = 0;
+};
+using PodScrapes = std::map<std::string, PodScrape>;  // by pod name
+
+// A pod's window: its previous and latest scrapes.
+struct PodWindow {
+  const PodScrape* before = nullptr;
+  const PodScrape* after = nullptr;
+};
+
+// The windows of PODS that were scraped both times: a pod new in `current` has none yet, a pod
+// gone from `current` drops out.
+std::vector<PodWindow> pod_windows(const PodScrapes& previous, const PodScrapes& current,
+                                   const std::vector<std::string>& pods);
+
+// Requests finished and failed in the windows, summed over pods; nullopt when no pod exposes the
+// preset's request counter.
+struct RequestCounts {
+  double failed = 0;
+  double total = 0;
+};
+// MATCHERS: PromQL matchers without braces (`model_name="food-review-2"`), "" for every series.
+std::optional<RequestCounts> request_counts(const Preset& preset, const std::vector<PodWindow>& windows,
+                                            const std::string& matchers);
+
+// The preset over the windows (counters, histograms) or the latest scrapes (gauges: `windows`
+// may then have no `before`); nullopt when no pod exposes it. Error rates are NaN for 0/0.
+std::optional<double> preset_value(const Preset& preset, const std::vector<PodWindow>& windows,
+                                   const std::string& matchers);
+
+// Whether a page exposes the preset's metric under any of its names.
+bool exposes(const Preset& preset, const Exposition& page);
+
+// `model_name="ADAPTER"` as a PromQL matcher, quotes and backslashes escaped.
+std::string model_matcher(const std::string& adapter);
+
+class ScrapeProvider : public MetricProvider {
+ public:
+  // The gate's preset must exist for its engine; a `sequential` block must be a valid config.
+  static Result<std::unique_ptr<MetricProvider>> make(const plan::Gate& gate);
+  std::string kind() const override { return "scrape"; }
+  Measurement measure(k8s::Client& client, const GateTargets& targets) override;
+  Status online(k8s::Client& client, const GateTargets& targets) override;
+
+ private:
+  struct Side;  // one version: its pods and its selector
+  ScrapeProvider(plan::Gate gate, Preset preset, std::optional<SequentialJudge> judge);
+  Result<PodScrapes> scrape(k8s::Client& client, const std::string& ns,
+                            const std::vector<actuators::Endpoint>& endpoints) const;
+  Measurement judge_sequential(const Side& canary, const Side& stable, const PodScrapes& previous);
+  Measurement judge_reading(const Side& main, const std::optional<Side>& baseline, const PodScrapes& previous);
+
+  plan::Gate gate_;
+  plan::ScrapeQuery query_;
+  Preset preset_;
+  std::optional<SequentialJudge> sequential_;
+  ErrorCounts cumulative_;
+  PodScrapes last_;  // the previous measurement's scrape of each pod
+};
+
+}  // namespace rollout::gates
