@@ -1,6 +1,7 @@
 #include "gates/gate.hpp"
 
 #include "gates/http_probe.hpp"
+#include "gates/prometheus.hpp"
 
 namespace rollout::gates {
 
@@ -26,19 +27,19 @@ overloaded(Ts...) -> overloaded<Ts...>;
 }  // namespace
 
 Result<std::unique_ptr<MetricProvider>> make_provider(const plan::Gate& gate) {
-  return std::visit(
-      overloaded{[](const plan::HttpProbe& p) -> Result<std::unique_ptr<MetricProvider>> {
-                   return std::unique_ptr<MetricProvider>(std::make_unique<HttpProbeProvider>(p));
-                 },
-                 [&](const plan::PrometheusQuery&) -> Result<std::unique_ptr<MetricProvider>> {
-                   return make_error(ErrorKind::unimplemented,
-                                     "gate " + gate.name + ": the prometheus provider is not implemented yet");
-                 },
-                 [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
-                   return make_error(ErrorKind::unimplemented,
+  return std::visit(overloaded{[](const plan::HttpProbe& p) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return std::unique_ptr<MetricProvider>(std::make_unique<HttpProbeProvider>(p));
+                               },
+                               [&](const plan::PrometheusQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return std::unique_ptr<MetricProvider>(
+                                     std::make_unique<PrometheusProvider>(gate, curl_prometheus_transport()));
+                               },
+                               [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return make_error(
+                                     ErrorKind::unimplemented,
                                      "gate " + gate.name + ": the scrape provider is not implemented yet");
-                 }},
-      gate.provider);
+                               }},
+                    gate.provider);
 }
 
 }  // namespace rollout::gates
