@@ -153,7 +153,11 @@ Measurement judge(const plan::Gate& gate, const Reading& reading) {
   const Outcome* worst = &outcomes.front();
   for (const auto& o : outcomes)
     if (severity(o.verdict) > severity(worst->verdict)) worst = &o;
+  // A failure names what failed; a pass shows every check that passed.
   std::string message = worst->message;
+  if (worst->verdict == Verdict::successful)
+    for (const auto& o : outcomes)
+      if (&o != worst) message += "; " + o.message;
   if (!reading.detail.empty()) message += ": " + reading.detail;
   std::optional<double> value;
   if (!reading.values.empty()) value = reading.values.front();

@@ -145,7 +145,10 @@ TEST_CASE("judge: conditions and compare must both pass") {
   plan::Compare c;
   c.max_ratio = 1.25;
   auto g = comparing(c, "result < 2");
-  CHECK(judge(g, reading({1.0}, std::vector<double>{1.0})).verdict == Verdict::successful);
+  auto pass = judge(g, reading({1.0}, std::vector<double>{1.0}));
+  CHECK(pass.verdict == Verdict::successful);
+  CHECK(contains(pass.message, "successCondition \"result < 2\" is true"));
+  CHECK(contains(pass.message, "canary 1 vs stable 1: ratio 1"));
   CHECK(judge(g, reading({1.9}, std::vector<double>{1.0})).verdict == Verdict::failed);  // ratio
   CHECK(judge(g, reading({2.5}, std::vector<double>{2.4})).verdict == Verdict::failed);  // condition
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Derives a fast test plan from a shipped plan in plans/: the same target, adapters and steps,
 with pauses and analyses shortened to seconds and the gates replaced by HTTP health gates (the
-sandbox has no Prometheus at prometheus.monitoring:9090; the metric providers are the gates issue's).
+sandbox has no Prometheus at prometheus.monitoring:9090), or, with --prometheus ADDRESS, the plan's
+own Prometheus gates asking that address with short rate windows.
 
 usage: test_plan.py PLAN OUT [--finalize CMD] [--gate-interval 1s] [--analysis 2s] [--no-gates]
                              [--deadline 5m] [--on-failure pause] [--pause-duration 1s]
+                             [--prometheus http://127.0.0.1:PORT] [--rate-window 15s] [--max-ratio 3]
 """
 import argparse
+import re
 import yaml
 
 p = argparse.ArgumentParser()
@@ -20,6 +23,9 @@ p.add_argument("--deadline", default=None)
 p.add_argument("--on-failure", default=None)
 p.add_argument("--pause-duration", default=None, help="give every pause {} this duration")
 p.add_argument("--name", default=None)
+p.add_argument("--prometheus", default=None, help="keep the plan's prometheus gates, asking this address")
+p.add_argument("--rate-window", default="15s", help="with --prometheus: every [Nm] range becomes this")
+p.add_argument("--max-ratio", default=None, help="with --prometheus: compare.maxRatio of every gate")
 a = p.parse_args()
 
 plan = yaml.safe_load(open(a.plan))
@@ -28,9 +34,33 @@ if a.name:
     plan["metadata"]["name"] = a.name
 gates = [{"name": "canary-health", "http": {"path": "/health", "from": "canary", "timeout": "5s"},
           "interval": a.gate_interval, "failureLimit": 1}]
+
+
+def prometheus_gates(gates):
+    """The plan's Prometheus gates against a test Prometheus: short windows, no initial delay,
+    no-data measurements tolerated (a 1% canary sees few requests in a 15s window)."""
+    out = []
+    for g in gates:
+        if "prometheus" not in g:
+            continue
+        g["prometheus"]["address"] = a.prometheus
+        g["prometheus"]["query"] = re.sub(r"\[\d+[smh]\]", "[" + a.rate_window + "]", g["prometheus"]["query"])
+        g["interval"] = a.gate_interval
+        g.pop("initialDelay", None)
+        g["inconclusiveLimit"] = 1000
+        if a.max_ratio and "compare" in g:
+            g["compare"]["maxRatio"] = float(a.max_ratio)
+        out.append(g)
+    return out
+
+
+if a.prometheus:
+    gates = prometheus_gates(spec.get("gates", [])) + gates
+names = {g["name"] for g in gates}
 for step in spec["steps"]:
     if "analysis" in step:
-        step["analysis"] = {"gates": ["canary-health"], "duration": a.analysis}
+        kept = [n for n in step["analysis"]["gates"] if n in names] if a.prometheus else []
+        step["analysis"] = {"gates": kept or ["canary-health"], "duration": a.analysis}
     if "pause" in step:
         if step["pause"].get("duration"):
             step["pause"]["duration"] = "1s"
@@ -42,7 +72,8 @@ if a.no_gates:
     spec.pop("background", None)
 else:
     spec["gates"] = gates
-    spec["background"] = ["canary-health"]
+    spec["background"] = [n for n in spec.get("background", []) if n in names] if a.prometheus else []
+    spec["background"] = spec["background"] or ["canary-health"]
 if "adapters" in spec and "verify" in spec["adapters"]:
     spec["adapters"]["verify"]["timeout"] = "60s"
 spec.pop("progressDeadline", None)
