@@ -34,7 +34,7 @@ elapsed "prometheus ready"
 
 route() { k get httproute llm-route -o json | jq -c '.spec'; }
 weights() { k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}'; }
-state_of() { k get cm "rollout-$1" -o name 2>/dev/null; }
+state_of() { kubectl --request-timeout=10s get cm "rollout-$1" -o name 2>/dev/null; }
 plan() {  # plan NAME OUT [test_plan.py flags]
   local name=$1 out=$2
   shift 2
