@@ -13,7 +13,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string now() { return format_rfc3339(std::chrono::system_clock::now()); }
+std::string now() {
+  return format_rfc3339(std::chrono::system_clock::now());
+}
 
 std::string new_run_id() {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -72,6 +74,9 @@ Status Run::prepare() {
 Result<RunResult> Run::execute() {
   if (auto s = prepare(); !s.ok()) return s.error();
   if (settings_.mode != ExecMode::apply) return preview();
+  // Also before the lock: a metrics backend that cannot answer leaves nothing behind, not even
+  // the state ConfigMap (the pools are known only later, so start_or_resume asks again).
+  if (auto s = preflight_gates(); !s.ok()) return s.error();
   if (auto s = store_.acquire(me_); !s.ok()) return s.error();
   locked_ = true;
   auto started = start_or_resume();
@@ -97,8 +102,9 @@ Result<bool> Run::start_or_resume() {
                                     plan_.name, to_string(snap->state->phase), snap->state->step + 1,
                                     snap->state->steps, plan_.name));
     state_ = *snap->state;
-    emit("run_resumed", fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1,
-                                    state_.steps, to_string(state_.phase)),
+    emit("run_resumed",
+         fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1, state_.steps,
+                     to_string(state_.phase)),
          {{"runId", state_.run_id}, {"step", state_.step}, {"phase", to_string(state_.phase)}});
     return true;
   }
@@ -245,8 +251,8 @@ Result<StepEnd> Run::run_step(int index) {
       std::optional<std::chrono::steady_clock::time_point> until;
       if (step.pause->duration) {
         auto begun = parse_rfc3339(state_.step_started_at);
-        auto elapsed = begun.ok() ? std::chrono::duration_cast<Duration>(std::chrono::system_clock::now() - *begun)
-                                  : Duration(0);
+        auto elapsed =
+            begun.ok() ? std::chrono::duration_cast<Duration>(std::chrono::system_clock::now() - *begun) : Duration(0);
         until = std::chrono::steady_clock::now() + std::max(Duration(0), *step.pause->duration - elapsed);
       }
       return hold(until, nullptr, !step.pause->duration);
@@ -283,9 +289,9 @@ Status outcome_status(const RunResult& r, const std::string& name) {
     case Outcome::already_succeeded: return ok_status();
     case Outcome::failed: return make_error(ErrorKind::gate_failed, "rollout " + name + " rolled back: " + r.message);
     case Outcome::paused_on_failure:
-      return make_error(ErrorKind::gate_failed, "rollout " + name + " paused: " + r.message +
-                                                    "; `rollout abort " + name + "` rolls it back, `rollout resume " +
-                                                    name + "` and a new apply continue it");
+      return make_error(ErrorKind::gate_failed, "rollout " + name + " paused: " + r.message + "; `rollout abort " +
+                                                    name + "` rolls it back, `rollout resume " + name +
+                                                    "` and a new apply continue it");
     case Outcome::aborted: return make_error(ErrorKind::aborted, "rollout " + name + " aborted: " + r.message);
     case Outcome::timed_out: return make_error(ErrorKind::timeout, "rollout " + name + " rolled back: " + r.message);
   }

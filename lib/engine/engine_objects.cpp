@@ -156,6 +156,7 @@ Result<RunResult> Run::roll_back(Phase end, const std::string& message) {
 gates::GateTargets Run::gate_targets() const {
   gates::GateTargets t;
   t.ns = ns_;
+  t.rollout = plan_.name;
   std::visit(
       [&](const auto& target) {
         using T = std::decay_t<decltype(target)>;

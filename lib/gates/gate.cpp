@@ -1,6 +1,7 @@
 #include "gates/gate.hpp"
 
 #include "gates/http_probe.hpp"
+#include "gates/prometheus.hpp"
 #include "gates/scrape.hpp"
 
 namespace rollout::gates {
@@ -27,18 +28,17 @@ overloaded(Ts...) -> overloaded<Ts...>;
 }  // namespace
 
 Result<std::unique_ptr<MetricProvider>> make_provider(const plan::Gate& gate) {
-  return std::visit(
-      overloaded{[](const plan::HttpProbe& p) -> Result<std::unique_ptr<MetricProvider>> {
-                   return std::unique_ptr<MetricProvider>(std::make_unique<HttpProbeProvider>(p));
-                 },
-                 [&](const plan::PrometheusQuery&) -> Result<std::unique_ptr<MetricProvider>> {
-                   return make_error(ErrorKind::unimplemented,
-                                     "gate " + gate.name + ": the prometheus provider is not implemented yet");
-                 },
-                 [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
-                   return ScrapeProvider::make(gate);
-                 }},
-      gate.provider);
+  return std::visit(overloaded{[](const plan::HttpProbe& p) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return std::unique_ptr<MetricProvider>(std::make_unique<HttpProbeProvider>(p));
+                               },
+                               [&](const plan::PrometheusQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return std::unique_ptr<MetricProvider>(
+                                     std::make_unique<PrometheusProvider>(gate, curl_prometheus_transport()));
+                               },
+                               [&](const plan::ScrapeQuery&) -> Result<std::unique_ptr<MetricProvider>> {
+                                 return ScrapeProvider::make(gate);
+                               }},
+                    gate.provider);
 }
 
 }  // namespace rollout::gates

@@ -30,6 +30,7 @@ struct GateTargets {
   std::string ns;
   std::string canary;
   std::string stable;
+  std::string rollout;  // the plan's metadata.name
   std::optional<actuators::BackendPool> canary_pool;
   std::optional<actuators::BackendPool> stable_pool;
 };
@@ -49,9 +50,9 @@ class MetricProvider {
 // What a metric provider read, before judgement: the canary's value(s) and, for a gate with
 // `compare`, the baseline's, measured over the same window.
 struct Reading {
-  std::vector<double> values;               // empty: no data (inconclusive)
+  std::vector<double> values;  // empty: no data (inconclusive)
   std::optional<std::vector<double>> baseline;
-  std::string detail;                       // what was asked, for messages
+  std::string detail;  // what was asked, for messages
 };
 
 // The verdict of a metric gate on one reading, the same for every provider: successCondition /

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Derives a fast test plan from a shipped plan in plans/: the same target, adapters and steps,
 with pauses and analyses shortened to seconds and the gates replaced by HTTP health gates (the
-sandbox has no Prometheus at prometheus.monitoring:9090). With --keep-gates the plan's own gates stay,
-only their intervals and the analyses shortened; --prometheus-as-scrape turns a Prometheus gate named
-after a scrape preset metric (error-rate, ttft-p99, queue-depth, ...) into that vLLM scrape gate, and
---add-gate appends a gate (YAML flow text) that also runs in the background, --drop-gate removes one.
+sandbox has no Prometheus at prometheus.monitoring:9090).
+  --keep-gates             the plan's own gates stay, only their intervals and the analyses shortened;
+  --prometheus-as-scrape   (with --keep-gates) a Prometheus gate named after a scrape preset metric
+                           (error-rate, ttft-p99, queue-depth, ...) becomes that vLLM scrape gate;
+  --add-gate YAML          appends a gate (YAML flow text) that also runs in the background;
+  --drop-gate NAME         (with --keep-gates) removes a gate everywhere;
+  --prometheus ADDRESS     the plan's own Prometheus gates, asking ADDRESS with short rate windows.
 
 usage: test_plan.py PLAN OUT [--finalize CMD] [--gate-interval 1s] [--analysis 2s] [--no-gates]
-                             [--deadline 5m] [--on-failure pause] [--pause-duration 1s]
+                             [--deadline 5m] [--on-failure pause] [--pause-duration 1s] [--name N]
                              [--keep-gates] [--prometheus-as-scrape] [--add-gate YAML] [--drop-gate NAME]
+                             [--prometheus http://127.0.0.1:PORT] [--rate-window 15s] [--max-ratio 3]
 """
 import argparse
+import re
 import yaml
 
 p = argparse.ArgumentParser()
@@ -28,6 +33,9 @@ p.add_argument("--keep-gates", action="store_true")
 p.add_argument("--prometheus-as-scrape", action="store_true")
 p.add_argument("--add-gate", action="append", default=[])
 p.add_argument("--drop-gate", action="append", default=[], help="with --keep-gates: remove this gate everywhere")
+p.add_argument("--prometheus", default=None, help="keep the plan's prometheus gates, asking this address")
+p.add_argument("--rate-window", default="15s", help="with --prometheus: every [Nm] range becomes this")
+p.add_argument("--max-ratio", default=None, help="with --prometheus: compare.maxRatio of every gate")
 a = p.parse_args()
 METRICS = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99", "e2e-p99", "queue-depth",
            "kv-cache-usage", "throughput"}
@@ -36,9 +44,29 @@ plan = yaml.safe_load(open(a.plan))
 spec = plan["spec"]
 if a.name:
     plan["metadata"]["name"] = a.name
-gates = [{"name": "canary-health", "http": {"path": "/health", "from": "canary", "timeout": "5s"},
-          "interval": a.gate_interval, "failureLimit": 1}]
-if a.keep_gates:
+health = [{"name": "canary-health", "http": {"path": "/health", "from": "canary", "timeout": "5s"},
+           "interval": a.gate_interval, "failureLimit": 1}]
+
+
+def prometheus_gates(gates):
+    """The plan's Prometheus gates against a test Prometheus: short windows, no initial delay,
+    no-data measurements tolerated (a 1% canary sees few requests in a 15s window)."""
+    out = []
+    for g in gates:
+        if "prometheus" not in g:
+            continue
+        g["prometheus"]["address"] = a.prometheus
+        g["prometheus"]["query"] = re.sub(r"\[\d+[smh]\]", "[" + a.rate_window + "]", g["prometheus"]["query"])
+        g["interval"] = a.gate_interval
+        g.pop("initialDelay", None)
+        g["inconclusiveLimit"] = 1000
+        if a.max_ratio and "compare" in g:
+            g["compare"]["maxRatio"] = float(a.max_ratio)
+        out.append(g)
+    return out
+
+
+def kept_gates():
     gates = spec.get("gates", [])
     for g in gates:
         g["interval"] = a.gate_interval
@@ -47,16 +75,25 @@ if a.keep_gates:
             del g["prometheus"]
             g["scrape"] = {"from": "canary", "preset": "vllm", "metric": g["name"]}
     gates = [g for g in gates if g["name"] not in a.drop_gate]
-    spec["gates"] = gates
     spec["background"] = [n for n in spec.get("background", []) if n not in a.drop_gate]
     for text in a.add_gate:
         g = yaml.safe_load(text)
         gates.append(g)
         spec["background"] = spec.get("background", []) + [g["name"]]
+    return gates
+
+
+if a.keep_gates:
+    gates = kept_gates()
+elif a.prometheus:
+    gates = prometheus_gates(spec.get("gates", [])) + health
+else:
+    gates = health
+names = {g["name"] for g in gates}
 for step in spec["steps"]:
     if "analysis" in step:
-        kept = [n for n in step["analysis"]["gates"] if n not in a.drop_gate] if a.keep_gates else ["canary-health"]
-        step["analysis"] = {"gates": kept, "duration": a.analysis}
+        kept = [n for n in step["analysis"]["gates"] if n in names] if (a.keep_gates or a.prometheus) else []
+        step["analysis"] = {"gates": kept or ["canary-health"], "duration": a.analysis}
     if "pause" in step:
         if step["pause"].get("duration"):
             step["pause"]["duration"] = "1s"
@@ -66,9 +103,11 @@ if a.no_gates:
     spec["steps"] = [s for s in spec["steps"] if "analysis" not in s]
     spec.pop("gates", None)
     spec.pop("background", None)
-elif not a.keep_gates:
+else:
     spec["gates"] = gates
-    spec["background"] = ["canary-health"]
+    if not a.keep_gates:
+        spec["background"] = [n for n in spec.get("background", []) if n in names] if a.prometheus else []
+        spec["background"] = spec["background"] or ["canary-health"]
 if "adapters" in spec and "verify" in spec["adapters"]:
     spec["adapters"]["verify"]["timeout"] = "60s"
 spec.pop("progressDeadline", None)
