@@ -46,7 +46,7 @@ TEST_CASE("scrape gate: error rate of a pool failing 30% against a healthy one",
   REQUIRE(actuators::testing::eventually([&] { return pool_ready(*c.client, "vllm-llama3-8b-instruct"); },
                                          std::chrono::seconds(20)));
 
-  GateTargets t{"default", "vllm-llama3-8b-instruct-new", "vllm-llama3-8b-instruct",
+  GateTargets t{"default", "vllm-llama3-8b-instruct-new", "vllm-llama3-8b-instruct", "test",
                 actuators::BackendPool{"vllm-llama3-8b-instruct-new"},
                 actuators::BackendPool{"vllm-llama3-8b-instruct"}};
   auto canary = ScrapeProvider::make(scrape_gate("canary", true));
