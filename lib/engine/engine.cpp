@@ -74,9 +74,9 @@ Status Run::prepare() {
 Result<RunResult> Run::execute() {
   if (auto s = prepare(); !s.ok()) return s.error();
   if (settings_.mode != ExecMode::apply) return preview();
-  // Also before the lock: a metrics backend that cannot answer leaves nothing behind, not even
-  // the state ConfigMap (the pools are known only later, so start_or_resume asks again).
-  if (auto s = preflight_gates(); !s.ok()) return s.error();
+  // A new run is checked before the lock too: bad objects or a metrics backend that cannot
+  // answer leave nothing behind, not even the state ConfigMap.
+  if (auto s = probe_new_run(); !s.ok()) return s.error();
   if (auto s = store_.acquire(me_); !s.ok()) return s.error();
   locked_ = true;
   auto started = start_or_resume();
@@ -128,6 +128,18 @@ Result<bool> Run::start_or_resume() {
   emit("run_started", fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),
        {{"runId", state_.run_id}, {"steps", steps_.size()}});
   return true;
+}
+
+Status Run::probe_new_run() {
+  auto snap = store_.read();
+  if (!snap.ok()) return snap.error();
+  if (snap->state && !is_terminal(snap->state->phase)) return ok_status();  // resumed: checked when it began
+  if (snap->state && snap->state->phase == Phase::Succeeded && snap->state->plan_hash == settings_.plan_hash)
+    return ok_status();  // start_or_resume decides whether it runs again, and checks then
+  auto s = record_originals();
+  if (s.ok()) s = preflight_gates();
+  state_.objects.clear();
+  return s;
 }
 
 // Every gate's backend answers and its question parses, before the first change.

@@ -38,6 +38,7 @@ class Run {
   Result<bool> start_or_resume();  // false: this plan already succeeded
   Status record_originals();
   Status preflight_gates();
+  Status probe_new_run();
   Result<bool> still_finished(const RolloutState& done);
   Result<RunResult> drive();
   Result<RunResult> finish(Phase phase, const std::string& message);
