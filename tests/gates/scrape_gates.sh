@@ -2,7 +2,7 @@
 # Scrape gates end to end: `rollout plan apply` against `rollout sandbox up` with synthetic
 # traffic, the shipped plans' metric gates kept (intervals shortened) and read straight from the
 # simulated vLLM pods' /metrics. A good LoRA adapter is promoted; a new pool failing half its
-# requests is rolled back by the sequential gate, and by the error-rate threshold gate.
+# requests is rolled back by the sequential gate and by the error-rate threshold gate; a slow one by ttft-p99.
 set -u
 rollout=$1
 src=$2
@@ -62,18 +62,32 @@ expect_contains "it names the gate" "gate canary-errors failed" "$(cat "$work/se
 expect_contains "and rolls back" "restored 1 object(s)" "$(cat "$work/seq.out")"
 expect_eq "the route is as recorded" "$before" "$(k get httproute llm-route -o json | jq -c '.spec')"
 
-# The error-rate threshold (successCondition "result < 0.01") needs the real judge (gates/judge.cpp).
-if grep -q "Placeholder until conditions" "$src/lib/gates/judge.cpp"; then
-  echo "SKIP: threshold case: gates/judge.cpp is still the placeholder that passes every reading"
-else
-  test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-blue-green --keep-gates \
-    --prometheus-as-scrape --gate-interval 2s --analysis 6s --pause-duration 1s
-  started=$(date +%s)
-  "$rollout" plan apply --yes --timeout 120s "$work/bad.yaml" >"$work/bad.out" 2>&1
-  expect_eq "a failed error-rate gate exits 3" 3 $?
-  echo "threshold rollback: $(($(date +%s) - started))s"
-  expect_contains "it names the gate" "gate error-rate failed" "$(cat "$work/bad.out")"
-  expect_eq "the route is as recorded" "$before" "$(k get httproute llm-route -o json | jq -c '.spec')"
-fi
+# The error-rate threshold (successCondition "result < 0.01") fails it as well.
+test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-blue-green --keep-gates \
+  --prometheus-as-scrape --gate-interval 2s --analysis 6s --pause-duration 1s
+started=$(date +%s)
+"$rollout" plan apply --yes --timeout 120s "$work/bad.yaml" >"$work/bad.out" 2>&1
+expect_eq "a failed error-rate gate exits 3" 3 $?
+echo "threshold rollback: $(($(date +%s) - started))s"
+expect_contains "it names the gate" "gate error-rate failed" "$(cat "$work/bad.out")"
+expect_eq "the route is as recorded" "$before" "$(k get httproute llm-route -o json | jq -c '.spec')"
+
+# ---- a new pool answering without errors but slowly: ttft-p99 fails it ---------------------
+k get deployment vllm-llama3-8b-instruct-new -o json |
+  jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
+      | .spec.template.metadata.annotations["sandbox.rollout.dev/error-rate"] = "0"
+      | .spec.template.metadata.annotations["sandbox.rollout.dev/ttft"] = "2s"' >"$work/slow-deploy.json"
+k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
+for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
+k apply -f "$work/slow-deploy.json" >/dev/null
+wait_ready
+test_plan plans/inferencepool-blue-green.yaml "$work/slow.yaml" --name slow-blue-green --keep-gates \
+  --prometheus-as-scrape --gate-interval 2s --analysis 6s --pause-duration 1s --drop-gate error-rate
+started=$(date +%s)
+"$rollout" plan apply --yes --timeout 150s "$work/slow.yaml" >"$work/slow.out" 2>&1
+expect_eq "a slow canary fails ttft-p99 with exit 3" 3 $?
+echo "ttft rollback: $(($(date +%s) - started))s"
+expect_contains "it names the gate" "gate ttft-p99 failed" "$(cat "$work/slow.out")"
+expect_eq "the route is as recorded" "$before" "$(k get httproute llm-route -o json | jq -c '.spec')"
 
 summary scrape_gates
