@@ -36,7 +36,9 @@ expect_eq "error-rate measured the adapter's traffic" yes \
 expect_eq "ttft-p99 measured against the stable adapter" yes \
   "$([[ $(measured "$work/im.out" ttft-p99 Successful) -ge 1 ]] && echo yes || echo no)"
 expect_contains "a continuing sequential test passes its measurement" "sequential test continuing" "$out"
-expect_eq "no gate failed" "" "$(grep -F '"verdict":"Failed"' "$work/im.out" | head -1)"
+# A p99 over a few seconds of a 10% share is noisy: single measurements may fail within the
+# gates' failureLimit (that is what it is for); no gate may fail as a whole.
+expect_eq "no gate failed" "" "$(grep -F '"event":"rolling_back"' "$work/im.out" | head -1)"
 
 # ---- a new pool failing half its requests ---------------------------------------------------
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
