@@ -35,7 +35,7 @@ p.add_argument("--add-gate", action="append", default=[])
 p.add_argument("--drop-gate", action="append", default=[], help="with --keep-gates: remove this gate everywhere")
 p.add_argument("--prometheus", default=None, help="keep the plan's prometheus gates, asking this address")
 p.add_argument("--rate-window", default="15s", help="with --prometheus: every [Nm] range becomes this")
-p.add_argument("--max-ratio", default=None, help="with --prometheus: compare.maxRatio of every gate")
+p.add_argument("--max-ratio", default=None, help="with --prometheus or --keep-gates: compare.maxRatio of every gate")
 a = p.parse_args()
 METRICS = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99", "e2e-p99", "queue-depth",
            "kv-cache-usage", "throughput"}
@@ -71,6 +71,8 @@ def kept_gates():
     for g in gates:
         g["interval"] = a.gate_interval
         g.pop("initialDelay", None)
+        if a.max_ratio and "compare" in g:
+            g["compare"]["maxRatio"] = float(a.max_ratio)
         if a.prometheus_as_scrape and "prometheus" in g and g["name"] in METRICS:
             del g["prometheus"]
             g["scrape"] = {"from": "canary", "preset": "vllm", "metric": g["name"]}

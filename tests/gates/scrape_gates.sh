@@ -18,8 +18,10 @@ sequential='{name: canary-errors, scrape: {preset: vllm, metric: error-rate}, in
   sequential: {baseline: stable, alpha: 0.01, maxRatio: 2, minRequests: 20}}'
 
 # ---- a good LoRA adapter: error-rate and ttft-p99 scraped per model_name ------------------
+# A p99 of the canary's few requests (10% of the traffic, a few seconds) sits systematically above
+# the p99 of stable's many: the test compares at maxRatio 3 instead of the plan's 1.2.
 test_plan plans/lora-canary-inferencemodel.yaml "$work/im.yaml" --keep-gates --gate-interval 1s --analysis 3s \
-  --pause-duration 1s --add-gate "$sequential"
+  --pause-duration 1s --add-gate "$sequential" --max-ratio 3
 started=$(date +%s)
 "$rollout" plan apply --yes --timeout 120s "$work/im.yaml" -o json >"$work/im.out" 2>"$work/im.err"
 expect_eq "a good adapter is promoted with exit 0" 0 $?
