@@ -1,6 +1,10 @@
 // `rollout plan apply` and `rollout plan diff`: load the plan, connect, and hand it to the
 // engine with the executor the flags ask for; render its events; map the outcome to an exit code.
+#include <poll.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -14,22 +18,25 @@
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
 #include "plan/loader.hpp"
-#include "util/file.hpp"
 
 namespace rollout::cli {
 
 namespace {
 
-// FNV-1a of the plan file: a run continues only with the plan text it started with.
-std::string plan_hash(const std::string& path) {
-  auto text = read_file(path);
-  const std::string& bytes = text.ok() ? *text : path;
+// FNV-1a of the plan's bytes as loaded (read once; stdin included): a run continues only with
+// the plan text it started with.
+std::string plan_hash(const std::string& bytes) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
   return fmt::format("{:016x}", h);
 }
 
-Result<plan::Plan> load_one(const std::string& path, Terminal& t) {
+struct LoadedOne {
+  plan::Plan plan;
+  std::string hash;
+};
+
+Result<LoadedOne> load_one(const std::string& path, Terminal& t) {
   plan::PlanFile f = plan::load_plan_file(path);
   if (!f.ok()) {
     for (const auto& m : f.messages()) t.err << m << "\n";
@@ -38,7 +45,7 @@ Result<plan::Plan> load_one(const std::string& path, Terminal& t) {
   if (f.plans.size() != 1)
     return make_error(ErrorKind::invalid,
                       fmt::format("{} holds {} plans; apply and diff take a file with exactly one", path, f.plans.size()));
-  return f.plans[0].plan;
+  return LoadedOne{f.plans[0].plan, plan_hash(f.bytes)};
 }
 
 Result<std::string> namespace_for(const plan::Plan& p, const GlobalOptions& g, const k8s::Client& client) {
@@ -58,42 +65,70 @@ bool confirm(const plan::Plan& p, const std::string& ns, Terminal& t) {
 }
 
 // On a TTY, a paused apply also takes [p]romote / [a]bort from the keyboard: the same requests
-// a second terminal would write to the state ConfigMap.
-void offer_keys(k8s::Client& client, const std::string& ns, const std::string& name, Terminal& t) {
-  std::thread([&client, ns, name, &t] {
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      if (line == "p" || line == "promote") {
-        auto r = engine::promote_rollout(client, ns, name, false);
-        t.err << (r.ok() ? r->message : r.error().message) << "\n";
-      } else if (line == "a" || line == "abort") {
-        struct Quiet : engine::EventSink {
-          void emit(const engine::Event&) override {}
-        } quiet;
-        auto r = engine::abort_rollout(client, ns, name, quiet);
-        t.err << (r.ok() ? r->message : r.error().message) << "\n";
+// a second terminal would write to the state store. The thread is joined before what it uses
+// (client, store, terminal) goes away: it polls stdin and checks `stop` between lines.
+class KeyOffer {
+ public:
+  KeyOffer(k8s::Client& client, engine::StateStore& store, std::string name, Terminal& t)
+      : thread_([this, &client, &store, name = std::move(name), &t] { loop(client, store, name, t); }) {}
+  ~KeyOffer() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop(k8s::Client& client, engine::StateStore& store, const std::string& name, Terminal& t) {
+    std::string pending;
+    while (!stop_) {
+      pollfd p{STDIN_FILENO, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      char buf[256];
+      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) return;  // stdin closed
+      pending.append(buf, static_cast<size_t>(n));
+      for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+        const std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        if (line == "p" || line == "promote") {
+          auto r = engine::promote_rollout(store, name, false);
+          t.err << (r.ok() ? r->message : r.error().message) << "\n";
+        } else if (line == "a" || line == "abort") {
+          struct Quiet : engine::EventSink {
+            void emit(const engine::Event&) override {}
+          } quiet;
+          auto r = engine::abort_rollout(store, name, client, quiet);
+          t.err << (r.ok() ? r->message : r.error().message) << "\n";
+        }
       }
     }
-  }).detach();
-}
+  }
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 Status run_engine(const GlobalOptions& g, const std::string& file, engine::ApplySettings settings, RenderMode mode,
                   bool ask, Terminal& t) {
-  auto p = load_one(file, t);
-  if (!p.ok()) return p.error();
+  auto loaded = load_one(file, t);
+  if (!loaded.ok()) return loaded.error();
+  const plan::Plan& p = loaded->plan;
   auto client = connect(g, t);
   if (!client.ok()) return client.error();
-  auto ns = namespace_for(*p, g, **client);
+  auto ns = namespace_for(p, g, **client);
   if (!ns.ok()) return ns.error();
-  if (ask && !confirm(*p, *ns, t)) return make_error(ErrorKind::aborted, "not confirmed; nothing was changed");
-  settings.plan_hash = plan_hash(file);
+  if (ask && !confirm(p, *ns, t)) return make_error(ErrorKind::aborted, "not confirmed; nothing was changed");
+  settings.plan_hash = loaded->hash;
+  auto store = state_store_for(g, **client, *ns, p.name);
   auto sink = make_renderer(mode, t, g.verbosity);
   engine::Seams seams{**client, *sink, {}};
+  seams.store = store.get();
+  std::optional<KeyOffer> keys;
   if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive)
-    offer_keys(**client, *ns, p->name, t);
-  auto result = engine::apply_plan(*p, *ns, settings, seams);
+    keys.emplace(**client, *store, p.name, t);
+  auto result = engine::apply_plan(p, *ns, settings, seams);
+  keys.reset();
   if (!result.ok()) return result.error();
-  return engine::outcome_status(*result, p->name);
+  return engine::outcome_status(*result, p.name);
 }
 
 }  // namespace

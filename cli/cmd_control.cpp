@@ -20,6 +20,7 @@ std::string weights(const actuators::Position& p) {
   if (p.header) out += fmt::format("; header route {}: {}", p.header->name, p.header->value);
   if (p.mirror) out += fmt::format("; mirror {}%", *p.mirror);
   if (p.adapters_loaded) out += "; adapters loaded";
+  if (p.template_in_place) out += fmt::format("; new template in place, {} updated", p.updated);
   return out;
 }
 
@@ -36,15 +37,16 @@ json snapshot_json(const engine::StateSnapshot& s) {
   return j;
 }
 
-void print_status(const engine::StateSnapshot& s, const std::string& ns, Terminal& t) {
+void print_status(const engine::StateSnapshot& s, const std::string& where, Terminal& t) {
   const auto& st = *s.state;
   const std::string phase = engine::to_string(st.phase);
   const char* colour = st.phase == engine::Phase::Succeeded ? "32"
                        : (st.phase == engine::Phase::Paused ? "33"
                                                             : (engine::is_terminal(st.phase) ? "31" : "36"));
-  t.out << "Rollout:  " << st.name << " (namespace " << ns << ", run " << st.run_id << ")\n";
+  t.out << "Rollout:  " << st.name << " (" << where << ", run " << st.run_id << ")\n";
   t.out << "Phase:    " << t.paint(t.color_out, colour, phase)
-        << (st.pause_reason.empty() ? "" : " (" + st.pause_reason + ")") << "\n";
+        << (st.pause_reason == engine::PauseReason::none ? "" : " (" + std::string(engine::to_string(st.pause_reason)) + ")")
+        << "\n";
   if (!st.message.empty()) t.out << "Message:  " << st.message << "\n";
   t.out << fmt::format("Step:     {}/{} {}\n", std::min(st.step + 1, st.steps), st.steps, st.step_title);
   t.out << "Traffic:  " << weights(st.position) << "\n";
@@ -66,66 +68,70 @@ void print_status(const engine::StateSnapshot& s, const std::string& ns, Termina
 }  // namespace
 
 Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& t) {
-  auto client = connect(g, t);
-  if (!client.ok()) return client.error();
-  const std::string ns = (*client)->default_namespace();
-  auto snap = engine::read_rollout(**client, ns, o.name);
+  auto found = locate_rollout(g, t, o.name);
+  if (!found.ok()) return found.error();
+  engine::StateStore& store = *found->store;
+  auto snap = engine::read_rollout(store, o.name);
   if (!snap.ok()) return snap.error();
   auto show = [&](const engine::StateSnapshot& s) {
     if (!s.state) return;
-    if (o.output == "json")
-      t.out << snapshot_json(s).dump() << "\n";
-    else
-      print_status(s, ns, t);
+    if (o.output == "json") {
+      json j = snapshot_json(s);
+      j["stateStore"] = store.where();
+      t.out << j.dump() << "\n";
+    } else {
+      print_status(s, found->local ? store.where() : "namespace " + found->ns, t);
+      t.out << "State:    " << store.where() << "\n";
+    }
     t.out.flush();
   };
   show(*snap);
   if (!o.watch || (snap->state && engine::is_terminal(snap->state->phase))) return ok_status();
-  engine::StateStore store(**client, ns, o.name);
   std::string last_seen = snap->state ? engine::to_json(*snap->state).dump() : "";
   bool done = false;
-  auto s = store.watch([&] { return done; },
-                       [&](const engine::StateSnapshot& next) {
-                         if (!next.state) return;
-                         const std::string now = engine::to_json(*next.state).dump();
-                         if (now == last_seen) return;
-                         last_seen = now;
-                         if (o.output != "json") t.out << "\n";
-                         show(next);
-                         done = engine::is_terminal(next.state->phase);
-                       });
-  return s;
+  return store.watch([&] { return done; },
+                     [&](const engine::StateSnapshot& next) {
+                       if (!next.state) return;
+                       const std::string now = engine::to_json(*next.state).dump();
+                       if (now == last_seen) return;
+                       last_seen = now;
+                       if (o.output != "json") t.out << "\n";
+                       show(next);
+                       done = engine::is_terminal(next.state->phase);
+                     });
 }
 
 Status rollout_promote(const GlobalOptions& g, const PromoteOptions& o, Terminal& t) {
-  auto client = connect(g, t);
-  if (!client.ok()) return client.error();
-  auto r = engine::promote_rollout(**client, (*client)->default_namespace(), o.name, o.full);
+  auto found = locate_rollout(g, t, o.name);
+  if (!found.ok()) return found.error();
+  auto r = engine::promote_rollout(*found->store, o.name, o.full);
   if (!r.ok()) return r.error();
-  t.out << r->message << "\n";
+  t.out << r->message << (found->local ? " (state in " + found->store->where() + ")" : "") << "\n";
   return ok_status();
 }
 
 Status rollout_control(const std::string& verb, const GlobalOptions& g, const NameOptions& o, Terminal& t) {
-  auto client = connect(g, t);
-  if (!client.ok()) return client.error();
-  const std::string ns = (*client)->default_namespace();
+  auto found = locate_rollout(g, t, o.name);
+  if (!found.ok()) return found.error();
+  engine::StateStore& store = *found->store;
   Result<engine::ControlResult> r = make_error(ErrorKind::internal, "unknown control verb " + verb);
-  if (verb == "pause") r = engine::pause_rollout(**client, ns, o.name);
-  if (verb == "resume") r = engine::resume_rollout(**client, ns, o.name);
+  if (verb == "pause") r = engine::pause_rollout(store, o.name);
+  if (verb == "resume") r = engine::resume_rollout(store, o.name);
   if (verb == "abort") {
+    auto client = client_for(*found, g, t);
+    if (!client.ok()) return client.error();
     auto sink = make_renderer(RenderMode::text, t, g.verbosity);
-    r = engine::abort_rollout(**client, ns, o.name, *sink);
+    r = engine::abort_rollout(store, o.name, **client, *sink);
   }
   if (!r.ok()) return r.error();
-  t.out << r->message << "\n";
+  t.out << r->message << (found->local ? " (state in " + store.where() + ")" : "") << "\n";
   return ok_status();
 }
 
 Status rollout_history(const GlobalOptions& g, const NameOptions& o, Terminal& t) {
-  auto client = connect(g, t);
-  if (!client.ok()) return client.error();
-  auto snap = engine::read_rollout(**client, (*client)->default_namespace(), o.name);
+  auto found = locate_rollout(g, t, o.name);
+  if (!found.ok()) return found.error();
+  auto snap = engine::read_rollout(*found->store, o.name);
   if (!snap.ok()) return snap.error();
   if (o.output == "json") {
     for (const auto& r : snap->history) t.out << engine::to_json(r).dump() << "\n";

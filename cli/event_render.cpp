@@ -47,27 +47,27 @@ class TextRenderer : public engine::EventSink {
 
   void emit(const engine::Event& e) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (e.type == "object_diff") return diff(e);
+    if (e.type == engine::EventType::object_diff) return diff(e);
     if (diff_only_) {
-      if (e.type == "step_started") t_.out << t_.paint(t_.color_out, "1", "# " + e.message) << "\n";
-      if (e.type == "object_unchanged") t_.out << "  " << e.message << "\n";
-      if (e.type == "info") t_.out << "  " << e.message << "\n";
+      if (e.type == engine::EventType::step_started) t_.out << t_.paint(t_.color_out, "1", "# " + e.message) << "\n";
+      if (e.type == engine::EventType::object_unchanged) t_.out << "  " << e.message << "\n";
+      if (e.type == engine::EventType::info) t_.out << "  " << e.message << "\n";
       return;
     }
-    if (e.type == "object_unchanged" && verbosity_ == 0) return;
-    if (e.type == "step_started") {
+    if (e.type == engine::EventType::object_unchanged && verbosity_ == 0) return;
+    if (e.type == engine::EventType::step_started) {
       t_.out << t_.paint(t_.color_out, "1", "==> " + e.message) << "\n";
       return;
     }
     const char* colour = nullptr;
-    if (e.type == "rolling_back" || e.type == "drift" || (e.type == "gate_measured" && e.data.value("verdict", "") == "Failed"))
+    if (e.type == engine::EventType::rolling_back || e.type == engine::EventType::drift || (e.type == engine::EventType::gate_measured && e.data.value("verdict", "") == "Failed"))
       colour = "31";
-    else if (e.type == "paused" || e.type == "resumed" || e.type == "promoted")
+    else if (e.type == engine::EventType::paused || e.type == engine::EventType::resumed || e.type == engine::EventType::promoted)
       colour = "33";
-    else if (e.type == "finished")
+    else if (e.type == engine::EventType::finished)
       colour = e.data.value("outcome", "") == "Succeeded" ? "32" : "31";
     std::string line = "    " + e.message;
-    if (t_.interactive && e.type == "paused" && e.data.value("reason", "") == "PauseStep")
+    if (t_.interactive && e.type == engine::EventType::paused && e.data.value("reason", "") == "PauseStep")
       line += "  [p]romote  [a]bort (then Enter)";
     t_.out << (colour ? t_.paint(t_.color_out, colour, line) : line) << "\n";
     t_.out.flush();
@@ -95,7 +95,7 @@ class JsonRenderer : public engine::EventSink {
   void emit(const engine::Event& e) override {
     json line = e.data;
     line["time"] = format_rfc3339(std::chrono::system_clock::now());
-    line["event"] = e.type;
+    line["event"] = engine::to_string(e.type);
     line["message"] = e.message;
     std::lock_guard<std::mutex> lock(mu_);
     t_.out << line.dump() << "\n";

@@ -2,6 +2,7 @@
 // kind to its actuator.
 #include "actuators/actuator.hpp"
 
+#include "actuators/endpoints.hpp"
 #include "actuators/http_route.hpp"
 #include "actuators/inference_model.hpp"
 #include "actuators/inference_model_rewrite.hpp"
@@ -18,6 +19,20 @@ json to_json(const ObjectRef& r) {
 ObjectRef object_ref_from_json(const json& j) {
   if (!j.is_object()) return {};
   return {j.value("apiVersion", ""), j.value("kind", ""), j.value("namespace", ""), j.value("name", "")};
+}
+
+Status Actuator::verify_all(k8s::Client& client, const std::vector<json>& written, const Position& position,
+                            const Wait& wait) const {
+  for (const auto& w : written)
+    if (auto s = verify(client, w, position, wait); !s.ok()) return s;
+  return ok_status();
+}
+
+Result<std::vector<Endpoint>> Actuator::endpoints(k8s::Client& client, const std::string& ns, const json& original,
+                                                  Role role) const {
+  auto pool = backend(original, role);
+  if (!pool) return std::vector<Endpoint>{};
+  return pool_endpoints(client, ns, *pool);
 }
 
 namespace {

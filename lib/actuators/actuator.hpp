@@ -43,6 +43,10 @@ struct HeaderRoute {
 // planner folds the steps into one Position per step.
 struct Position {
   bool adapters_loaded = false;       // adapters.load entries are in the syncer's ensureExist
+  // Rolling targets: the new template is in place (frozen: nothing runs it yet), and how many
+  // replicas / serving groups run it (all of them once `finished`).
+  bool template_in_place = false;
+  int updated = 0;
   int weight = 0;                     // percent of traffic on the canary
   std::optional<HeaderRoute> header;  // setHeaderRoute: matching requests go to the canary
   std::optional<int> mirror;          // setMirror: percent of traffic mirrored to the canary
@@ -59,6 +63,8 @@ struct BackendPool {
 };
 
 enum class Role { stable, canary };
+
+struct Endpoint;  // endpoints.hpp: one pod (or local replica) and where a GET reaches it
 
 // How long and how politely to wait while verifying; `cancelled` is abort/deadline.
 struct Wait {
@@ -97,9 +103,31 @@ class Actuator {
   virtual Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
                         const Wait& wait) const = 0;
 
+  // After a step's writes over many objects: waits until all took effect. The default verifies
+  // one after the other; an actuator that can tell from one LIST does so (fleets of routes).
+  virtual Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written, const Position& position,
+                            const Wait& wait) const;
+
   // The pods that serve `role`, for gates probing the canary or the stable (nullopt: this
   // actuator does not route traffic).
   virtual std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const = 0;
+
+  // The servers behind `role`, ready or not, for gates: by default the pods of backend(). A
+  // target whose servers are not pods (local replicas) answers with their URLs.
+  virtual Result<std::vector<Endpoint>> endpoints(k8s::Client& client, const std::string& ns,
+                                                  const nlohmann::json& original, Role role) const;
+
+  // What gates call the canary and the stable ("vllm-new", an adapter id); "" if this actuator
+  // does not name them.
+  virtual std::string side_name(Role) const { return ""; }
+
+  // Rolling targets: how many replicas or serving groups the object runs (the planner's total for
+  // updateReplicas percentages and one-at-a-time plans); nullopt for traffic targets.
+  virtual std::optional<int> replicas(const nlohmann::json&) const { return std::nullopt; }
+
+  // finalize.deleteStable: the object that serves only the stable version once the rollout has
+  // finished (an HTTPRoute's stable InferencePool or Service); nullopt if there is none.
+  virtual std::optional<ObjectRef> stable_backend_object(const nlohmann::json&) const { return std::nullopt; }
 };
 
 // The actuators a plan needs, in the order they act (adapters before traffic), from one table

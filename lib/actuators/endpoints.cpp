@@ -91,7 +91,9 @@ Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::str
   std::vector<Endpoint> out;
   for (const auto& pod : pods->value("items", json::array())) {
     const int port = sel.port_name.empty() ? sel.port : named_port(pod, sel.port_name);
-    out.push_back(Endpoint{object_name(pod), port, pod_ready(pod)});
+    const std::string name = object_name(pod);
+    out.push_back(Endpoint{name, port, pod_ready(pod),
+                           "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"});
   }
   return out;
 }

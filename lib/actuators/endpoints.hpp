@@ -14,6 +14,7 @@ struct Endpoint {
   std::string pod;
   int port = 0;        // the pool's target port (InferencePool v1 targetPorts[0], v1alpha2 targetPortNumber, Service targetPort)
   bool ready = false;  // the pod's Ready condition
+  std::string base;    // "/api/v1/namespaces/NS/pods/POD:PORT/proxy": where a GET reaches it
 };
 
 // Every pod the backend selects, ready or not. A missing pool is ErrorKind::not_found naming it.

@@ -69,7 +69,7 @@ spec:
   CHECK(models->status == 200);
   CHECK(json::parse(models->body)["data"][0]["id"] == "meta-llama/Llama-3.1-8B-Instruct");
 
-  auto gone = proxy_get(*c.client, c.ns, {"no-such-pod", 8000, true}, "/health", Duration(5000));
+  auto gone = proxy_get(*c.client, c.ns, {"no-such-pod", 8000, true, ""}, "/health", Duration(5000));
   REQUIRE(gone.ok());
   CHECK(gone->status == 404);
 }

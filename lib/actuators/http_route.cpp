@@ -231,6 +231,42 @@ Status HttpRouteActuator::verify(k8s::Client& client, const json& written, const
   });
 }
 
+// One LIST (per namespace) per round instead of a GET per route: a step over a fleet of routes is
+// verified together, as soon as the gateway has programmed the last one.
+Status HttpRouteActuator::verify_all(k8s::Client& client, const std::vector<json>& written, const Position& position,
+                                     const Wait& wait) const {
+  if (written.size() <= 1) return Actuator::verify_all(client, written, position, wait);
+  auto api = client.resource(kApi, kKind);
+  if (!api.ok()) return api.error();
+  std::map<std::string, std::map<std::string, long long>> wanted;  // ns -> route -> generation written
+  for (const auto& w : written)
+    wanted[object_namespace(w, client)][object_name(w)] = w["metadata"].value("generation", 0LL);
+  const std::string selector = target_.name ? "" : label_selector(target_.match_labels);
+  return poll_until(wait, std::to_string(written.size()) + " HTTPRoutes were not programmed",
+                    [&]() -> Result<std::string> {
+                      for (const auto& [ns, routes] : wanted) {
+                        auto list = client.list(*api, ns, selector);
+                        if (!list.ok()) return list.error();
+                        size_t seen = 0;
+                        for (const auto& live : (*list)["items"]) {
+                          auto it = routes.find(object_name(live));
+                          if (it == routes.end()) continue;
+                          ++seen;
+                          if (live["metadata"].value("generation", 0LL) < it->second)
+                            return "HTTPRoute " + it->first + " is older than what was written";
+                          if (auto why = route_not_programmed(live); !why.empty()) return "HTTPRoute " + it->first + ": " + why;
+                        }
+                        if (seen < routes.size()) return make_error(ErrorKind::not_found, "an HTTPRoute of the step was deleted in namespace " + ns);
+                      }
+                      return std::string();
+                    });
+}
+
+std::optional<ObjectRef> HttpRouteActuator::stable_backend_object(const json& original) const {
+  const plan::BackendRef& b = target_.stable;
+  return ObjectRef{backend_api_version(b.kind, b.group), b.kind, object_namespace(original), b.name};
+}
+
 std::optional<BackendPool> HttpRouteActuator::backend(const json&, Role role) const {
   const plan::BackendRef& b = role == Role::stable ? target_.stable : target_.canary;
   return BackendPool{b.name, b.kind, b.group};

@@ -18,7 +18,13 @@ class HttpRouteActuator : public Actuator {
   Result<nlohmann::json> desired(const nlohmann::json& original, const Position& position) const override;
   Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
                 const Wait& wait) const override;
+  Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written, const Position& position,
+                    const Wait& wait) const override;
   std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const override;
+  std::string side_name(Role role) const override {
+    return role == Role::stable ? target_.stable.name : target_.canary.name;
+  }
+  std::optional<ObjectRef> stable_backend_object(const nlohmann::json& original) const override;
 
   // The index of the rule this rollout moves: `rule` if given, else the first one holding stable.
   Result<size_t> managed_rule(const nlohmann::json& route) const;

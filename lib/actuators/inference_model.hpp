@@ -38,6 +38,7 @@ class InferenceModelActuator : public Actuator {
                 const Wait& wait) const override;
   // spec.poolRef, for both roles (the split is inside one pool).
   std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const override;
+  std::string side_name(Role role) const override { return role == Role::stable ? target_.stable : target_.canary; }
 
  private:
   WeightedTargets targets() const { return {"name", target_.stable, target_.canary}; }

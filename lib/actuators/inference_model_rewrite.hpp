@@ -21,6 +21,7 @@ class InferenceModelRewriteActuator : public Actuator {
                 const Wait& wait) const override;
   // spec.poolRef, for both roles.
   std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const override;
+  std::string side_name(Role role) const override { return role == Role::stable ? target_.stable : target_.canary; }
 
   // The index of the rule whose matches[].model.value is the target's model.
   Result<size_t> managed_rule(const nlohmann::json& rewrite) const;

@@ -63,7 +63,9 @@ Status poll_until(const Wait& wait, const std::string& what, const std::function
     if (elapsed >= wait.timeout)
       return make_error(ErrorKind::timeout, what + " within " + format_duration(wait.timeout) + ": " + *answer);
     if (wait.cancelled && wait.cancelled()) return make_error(ErrorKind::aborted, what + ": cancelled while waiting");
-    const Duration step = std::min(wait.poll, wait.timeout - elapsed);
+    // Effects usually land within milliseconds: look again soon, then back off to wait.poll.
+    const Duration backoff = std::min(wait.poll, Duration(10L << std::min<long>(slept.count() / 10, 5)));
+    const Duration step = std::min(std::max(backoff, Duration(1)), wait.timeout - elapsed);
     sleep(step);
     slept += step;
   }

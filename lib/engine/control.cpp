@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/executor.hpp"
+#include "engine/rollback.hpp"
 #include "util/timestamp.hpp"
 
 namespace rollout::engine {
@@ -24,8 +25,7 @@ Result<StateSnapshot> active(StateStore& store, const std::string& name, const c
   auto snap = store.read();
   if (!snap.ok()) return snap.error();
   if (!snap->exists || !snap->state)
-    return make_error(ErrorKind::not_found, fmt::format("no rollout {} in namespace {} (ConfigMap {} not found)", name,
-                                                        store.namespace_(), store.config_map_name()));
+    return make_error(ErrorKind::not_found, fmt::format("no rollout {} ({} not found)", name, store.where()));
   if (is_terminal(snap->state->phase))
     return make_error(ErrorKind::invalid, fmt::format("cannot {} rollout {}: its last run already ended ({})", verb,
                                                       name, to_string(snap->state->phase)));
@@ -45,18 +45,14 @@ std::string requester() {
   return std::string(user ? user : "unknown") + "@" + host;
 }
 
-Result<StateSnapshot> read_rollout(k8s::Client& client, const std::string& ns, const std::string& name) {
-  StateStore store(client, ns, name);
+Result<StateSnapshot> read_rollout(StateStore& store, const std::string& name) {
   auto snap = store.read();
   if (!snap.ok()) return snap.error();
-  if (!snap->exists)
-    return make_error(ErrorKind::not_found,
-                      fmt::format("no rollout {} in namespace {} (ConfigMap rollout-{} not found)", name, ns, name));
+  if (!snap->exists) return make_error(ErrorKind::not_found, fmt::format("no rollout {} ({} not found)", name, store.where()));
   return snap;
 }
 
-Result<ControlResult> promote_rollout(k8s::Client& client, const std::string& ns, const std::string& name, bool full) {
-  StateStore store(client, ns, name);
+Result<ControlResult> promote_rollout(StateStore& store, const std::string& name, bool full) {
   auto snap = active(store, name, "promote");
   if (!snap.ok()) return snap.error();
   auto s = store.update_control([&](ControlRequests& c) {
@@ -69,8 +65,7 @@ Result<ControlResult> promote_rollout(k8s::Client& client, const std::string& ns
                                    hand_over_note(driven, name)};
 }
 
-Result<ControlResult> pause_rollout(k8s::Client& client, const std::string& ns, const std::string& name) {
-  StateStore store(client, ns, name);
+Result<ControlResult> pause_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "pause");
   if (!snap.ok()) return snap.error();
   auto s = store.update_control([](ControlRequests& c) {
@@ -82,8 +77,7 @@ Result<ControlResult> pause_rollout(k8s::Client& client, const std::string& ns, 
   return ControlResult{driven, "rollout " + name + " paused" + hand_over_note(driven, name)};
 }
 
-Result<ControlResult> resume_rollout(k8s::Client& client, const std::string& ns, const std::string& name) {
-  StateStore store(client, ns, name);
+Result<ControlResult> resume_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "resume");
   if (!snap.ok()) return snap.error();
   auto s = store.update_control([](ControlRequests& c) {
@@ -95,9 +89,8 @@ Result<ControlResult> resume_rollout(k8s::Client& client, const std::string& ns,
   return ControlResult{driven, "rollout " + name + " resumed" + hand_over_note(driven, name)};
 }
 
-Result<ControlResult> abort_rollout(k8s::Client& client, const std::string& ns, const std::string& name,
-                                    EventSink& events) {
-  StateStore store(client, ns, name);
+Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, k8s::Client& client,
+                                    EventSink& events, Clock& clock) {
   auto snap = active(store, name, "abort");
   if (!snap.ok()) return snap.error();
   const std::string by = requester();
@@ -113,12 +106,12 @@ Result<ControlResult> abort_rollout(k8s::Client& client, const std::string& ns, 
       if (now.ok() && now->state && is_terminal(now->state->phase))
         return ControlResult{true, "rollout " + name + " aborted: the running apply rolled it back (" +
                                        to_string(now->state->phase) + ")"};
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      clock.sleep_for(Duration(100));
     }
     return ControlResult{true, "rollout " + name + ": abort requested; the running apply rolls it back"};
   }
-  // Nobody drives it: take the lock and roll back from the recorded originals here.
-  const LockHolder me = this_process_holder();
+  // Nobody drives it: take the lock and roll back from the recorded originals here, as the engine does.
+  const LockHolder me = this_process_holder(clock);
   if (auto s = store.acquire(me); !s.ok()) return s.error();
   auto fresh = store.read();
   if (!fresh.ok() || !fresh->state) {
@@ -126,29 +119,11 @@ Result<ControlResult> abort_rollout(k8s::Client& client, const std::string& ns, 
     return fresh.ok() ? Result<ControlResult>(make_error(ErrorKind::internal, "the state vanished")) : fresh.error();
   }
   RolloutState state = *fresh->state;
-  state.phase = Phase::RollingBack;
-  state.rollback_to = "Aborted";
-  state.message = "aborted by " + by;
   auto exec = make_executor(ExecMode::apply, client);
-  Status saved = store.save(state, me);
-  auto took = saved.ok() ? restore_originals(*exec, state) : Result<Duration>(saved.error());
-  if (!took.ok()) {
-    (void)store.release(me);
-    return took.error();
-  }
-  events.emit(Event{"rolled_back",
-                    fmt::format("restored {} object(s) to their recorded values in {}ms", state.objects.size(),
-                                took->count()),
-                    {{"rollout", name}, {"objects", state.objects.size()}, {"apiMillis", took->count()}}});
-  state.phase = Phase::Aborted;
-  state.position = actuators::Position{};
-  state.finished_at = format_rfc3339(std::chrono::system_clock::now());
-  Status s = store.save(state, me);
-  if (s.ok())
-    s = store.append_history(RunRecord{state.run_id, state.plan_hash, state.started_at, state.finished_at, "Aborted",
-                                       state.message});
+  RunEnd ctx{store, me, *exec, events, clock};
+  auto done = roll_back_run(ctx, state, Phase::Aborted, "aborted by " + by);
   (void)store.release(me);
-  if (!s.ok()) return s.error();
+  if (!done.ok()) return done.error();
   return ControlResult{false, "rollout " + name + " aborted and rolled back"};
 }
 

@@ -1,7 +1,8 @@
 // What `rollout status|promote|abort|pause|resume|history` do, as library calls (Argo Rollouts'
-// exported PromoteRollout): they read the state ConfigMap and write requests to it; a running
-// apply reacts through its watch. With no apply running, abort rolls back by itself from the
-// recorded originals, and promote/resume are kept for the next apply.
+// exported PromoteRollout): they read the rollout's state store (the ConfigMap rollout-<name> or
+// <state-dir>/<name>.json) and write requests to it; a running apply reacts through its watch.
+// With no apply running, abort rolls back by itself through the engine's own rollback
+// (roll_back_run), and promote/resume are kept for the next apply.
 #pragma once
 
 #include <string>
@@ -16,15 +17,16 @@ struct ControlResult {
   std::string message;  // what happened, for the user
 };
 
-// The rollout's state; ErrorKind::not_found naming the ConfigMap when there is none.
-Result<StateSnapshot> read_rollout(k8s::Client& client, const std::string& ns, const std::string& name);
+// The rollout's state; ErrorKind::not_found naming where it looked when there is none.
+Result<StateSnapshot> read_rollout(StateStore& store, const std::string& name);
 
-Result<ControlResult> promote_rollout(k8s::Client& client, const std::string& ns, const std::string& name, bool full);
-Result<ControlResult> pause_rollout(k8s::Client& client, const std::string& ns, const std::string& name);
-Result<ControlResult> resume_rollout(k8s::Client& client, const std::string& ns, const std::string& name);
-// With an apply running: asks it (it rolls back and exits 4). Without: rolls back here.
-Result<ControlResult> abort_rollout(k8s::Client& client, const std::string& ns, const std::string& name,
-                                    EventSink& events);
+Result<ControlResult> promote_rollout(StateStore& store, const std::string& name, bool full);
+Result<ControlResult> pause_rollout(StateStore& store, const std::string& name);
+Result<ControlResult> resume_rollout(StateStore& store, const std::string& name);
+// With an apply running: asks it (it rolls back and exits 4) and waits a little for it to report.
+// Without: rolls back here, writing the recorded values through `client`.
+Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, k8s::Client& client,
+                                    EventSink& events, Clock& clock = system_clock());
 
 // Who is asking, for messages in the state ("user@host").
 std::string requester();

@@ -1,8 +1,9 @@
-// `rollout plan apply`: drives a plan step by step against a cluster, records every
-// transition in the state ConfigMap, reacts to promote/abort/pause/resume from other processes
-// within a second (a watch on that ConfigMap), and rolls back by restoring the recorded values
-// when a gate fails, the deadline passes or a user aborts. --dry-run and `plan diff` walk the
-// same planned steps with a non-mutating executor.
+// `rollout plan apply`: drives a plan step by step, as a reconcile loop: each tick reads the
+// control requests, the deadline, drift and the gates that are due, then advances. Every
+// transition is recorded in the rollout's state store (ConfigMap or state dir); requests from
+// other processes wake the loop at once (a watch on that store); a failed gate, the deadline or an
+// abort rolls back by restoring the recorded values. --dry-run and `plan diff` go through the
+// same loop with a non-mutating executor and nothing to wait for.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 #include "engine/executor.hpp"
 #include "k8s/client.hpp"
 #include "plan/plan.hpp"
+#include "util/clock.hpp"
 #include "util/subprocess.hpp"
 
 namespace rollout::engine {
@@ -23,6 +25,7 @@ struct ApplySettings {
   bool until_pause = false;         // hand over (exit 0) at a pause step that waits for promote
   std::optional<Duration> timeout;  // --timeout: this invocation's deadline
   std::string plan_hash;            // identifies the plan text: a run resumes only with the same plan
+  int concurrency = 16;             // object writes in flight during one step (fleets of routes)
 };
 
 enum class Outcome {
@@ -41,12 +44,17 @@ struct RunResult {
   std::string message;
 };
 
+class StateStore;
+
 // The seams the engine works through (STYLE.md rule 4).
 struct Seams {
   k8s::Client& client;
   EventSink& events;
   // Runs finalize commands; default run_process.
   std::function<Result<ProcessResult>(const std::vector<std::string>&)> run_command;
+  Clock& clock = system_clock();
+  // Where the state lives; null: the ConfigMap rollout-<name> in the plan's namespace.
+  StateStore* store = nullptr;
 };
 
 Result<RunResult> apply_plan(const plan::Plan& plan, const std::string& ns, const ApplySettings& settings, Seams& seams);

@@ -1,6 +1,12 @@
-// Writing the objects to a position, noticing drift, and rolling back to the recorded originals.
+// Writing the objects to a position (a fleet of them with bounded concurrency, verified
+// together), noticing drift, rolling back to the recorded originals, what gates see, finalize.
 #include <fmt/format.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "actuators/endpoints.hpp"
 #include "engine/run.hpp"
 #include "util/timestamp.hpp"
 
@@ -27,6 +33,22 @@ std::string first_difference(const std::string& pointer, const FieldValue& a, co
   *was = a.value.contains(p) ? a.value.at(p).dump() : "(absent)";
   *now = b.value.contains(p) ? b.value.at(p).dump() : "(absent)";
   return field_path(pointer + sub);
+}
+
+// Runs work(i) for i in [0, n) on up to `width` threads.
+void for_each_bounded(size_t n, int width, const std::function<void(size_t)>& work) {
+  const size_t threads = std::min(n, static_cast<size_t>(std::max(1, width)));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) work(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) work(i);
+    });
+  for (auto& th : pool) th.join();
 }
 
 }  // namespace
@@ -61,75 +83,101 @@ std::optional<std::string> Run::drift_of(const ManagedObject& o, const FieldValu
   return std::nullopt;
 }
 
-Result<StepEnd> Run::write_object(ManagedObject& o, const actuators::Position& p) {
-  const auto& act = *actuators_[static_cast<size_t>(o.actuator)];
-  const auto fields = act.managed_fields();
-  for (int attempt = 0;; ++attempt) {
-    auto live = exec_->read(o.ref);
-    if (!live.ok()) return live.error();
-    auto desired = act.desired(o.original_object, p);
-    if (!desired.ok()) return desired.error();
-    const FieldValues now = read_fields(*live, fields), want = read_fields(*desired, fields);
-    if (exec_->mutates())
-      if (auto drift = drift_of(o, now, want)) return StepEnd{Stop::drift, *drift};
-    if (now == want) {
-      o.written = now;
-      emit("object_unchanged", o.ref.key() + " unchanged", {{"object", actuators::to_json(o.ref)}});
-      return StepEnd{};
-    }
-    auto written = exec_->write(o.ref, *live, *desired, fields);
-    if (!written.ok() && written.error().kind == ErrorKind::conflict && attempt < 3) continue;
-    if (!written.ok()) return written.error();
-    o.written = read_fields(*written, fields);
-    json data = {{"object", actuators::to_json(o.ref)}, {"patch", field_patch(*live, *desired, fields)}};
-    if (!exec_->mutates()) data["before"] = *live, data["after"] = *written;
-    emit(exec_->mutates() ? "object_patched" : "object_diff", o.ref.key() + (exec_->mutates() ? " patched" : ""),
-         data);
-    if (!exec_->mutates()) return StepEnd{};
-    if (auto s = save(); !s.ok()) return s.error();
-    actuators::Wait wait;
-    wait.timeout = Duration(120000);
-    wait.cancelled = [this] {
-      // Verification can take minutes (adapters loading): keep the lock's lease fresh meanwhile.
-      if (std::chrono::steady_clock::now() - last_save_ > Duration(5000)) (void)save();
-      return control().abort || deadline_passed().has_value();
-    };
-    if (auto v = act.verify(seams_.client, *written, p, wait); !v.ok()) {
-      if (control().abort) return StepEnd{Stop::aborted, "aborted by " + control().abort_by};
-      if (auto d = deadline_passed()) return *d;
-      if (v.error().kind == ErrorKind::timeout) return StepEnd{Stop::gate_failed, v.error().message};
-      return v.error();
-    }
-    emit("verified", o.ref.key() + " verified", {{"object", actuators::to_json(o.ref)}});
-    return StepEnd{};
-  }
+actuators::Wait Run::verify_wait() {
+  actuators::Wait wait;
+  wait.timeout = Duration(120000);
+  // Waiting for the cluster to act happens in real time, whatever the run's clock.
+  wait.cancelled = [this] {
+    auto c = read_control();
+    return (c.ok() && c->abort) || deadline_passed().has_value();
+  };
+  return wait;
 }
 
-Result<StepEnd> Run::write_position(const actuators::Position& p, const std::string&) {
-  for (;;) {
-    bool again = false;
-    for (auto& o : state_.objects) {
-      auto end = write_object(o, p);
-      if (!end.ok() || end->stop == Stop::none) {
-        if (!end.ok()) return end;
-        continue;
+// Reads every object once, writes those whose owned fields differ from the position (up to
+// settings.concurrency at a time, each guarded by its resourceVersion), saves the state once,
+// then verifies them together per actuator. Drift in any object stops before writing any.
+Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* message) {
+  std::vector<actuators::ObjectRef> refs;
+  for (const auto& o : state_.objects) refs.push_back(o.ref);
+  auto lives = exec_->read_all(refs);
+  if (!lives.ok()) return lives.error();
+  const size_t n = state_.objects.size();
+  std::vector<json> desired(n);
+  std::vector<size_t> to_write;
+  for (size_t i = 0; i < n; ++i) {
+    ManagedObject& o = state_.objects[i];
+    const auto& act = *actuators_[static_cast<size_t>(o.actuator)];
+    auto d = act.desired(o.original_object, p);
+    if (!d.ok()) return d.error();
+    desired[i] = std::move(*d);
+    const FieldValues now = read_fields((*lives)[i], act.managed_fields());
+    const FieldValues want = read_fields(desired[i], act.managed_fields());
+    if (exec_->mutates())
+      if (auto drift = drift_of(o, now, want)) {
+        *message = *drift;
+        return WriteEnd::drift;
       }
-      if (end->stop != Stop::drift) return end;
-      auto held = pause_for_human("Drift", end->message);
-      if (!held.ok() || held->stop != Stop::none) return held;
-      again = true;  // resumed: the live value is accepted as the starting point and overwritten
-      break;
+    if (now == want) {
+      o.written = now;
+      emit(EventType::object_unchanged, o.ref.key() + " unchanged", {{"object", actuators::to_json(o.ref)}});
+    } else {
+      to_write.push_back(i);
     }
-    if (!again) return StepEnd{};
   }
+  std::vector<Result<json>> written(to_write.size(), make_error(ErrorKind::internal, "not written"));
+  for_each_bounded(to_write.size(), settings_.concurrency, [&](size_t k) {
+    const size_t i = to_write[k];
+    const ManagedObject& o = state_.objects[i];
+    const auto fields = actuators_[static_cast<size_t>(o.actuator)]->managed_fields();
+    json live = (*lives)[i];
+    for (int attempt = 0;; ++attempt) {
+      written[k] = exec_->write(o.ref, live, desired[i], fields);
+      if (written[k].ok() || written[k].error().kind != ErrorKind::conflict || attempt >= 3) return;
+      auto again = exec_->read(o.ref);  // someone wrote elsewhere in the object: our fields are checked below
+      if (!again.ok()) return;
+      live = *again;
+    }
+  });
+  std::map<int, std::vector<json>> verify;  // actuator -> objects as written
+  for (size_t k = 0; k < to_write.size(); ++k) {
+    const size_t i = to_write[k];
+    ManagedObject& o = state_.objects[i];
+    if (!written[k].ok()) return written[k].error();
+    const auto fields = actuators_[static_cast<size_t>(o.actuator)]->managed_fields();
+    o.written = read_fields(*written[k], fields);
+    json data = {{"object", actuators::to_json(o.ref)}, {"patch", field_patch((*lives)[i], desired[i], fields)}};
+    if (!exec_->mutates()) data["before"] = (*lives)[i], data["after"] = *written[k];
+    emit(exec_->mutates() ? EventType::object_patched : EventType::object_diff,
+         o.ref.key() + (exec_->mutates() ? " patched" : ""), data);
+    verify[o.actuator].push_back(std::move(*written[k]));
+  }
+  if (!exec_->mutates() || to_write.empty()) return WriteEnd::done;
+  if (auto s = save(); !s.ok()) return s.error();
+  for (const auto& [index, objects] : verify) {
+    auto v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, p, verify_wait());
+    if (!v.ok()) {
+      if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort or deadline
+      if (v.error().kind != ErrorKind::timeout) return v.error();
+      *message = v.error().message;
+      return WriteEnd::failed;
+    }
+  }
+  for (size_t k = 0; k < to_write.size(); ++k)
+    emit(EventType::verified, state_.objects[to_write[k]].ref.key() + " verified",
+         {{"object", actuators::to_json(state_.objects[to_write[k]].ref)}});
+  return WriteEnd::done;
 }
 
 Result<std::string> Run::check_drift() {
-  for (auto& o : state_.objects) {
+  std::vector<actuators::ObjectRef> refs;
+  for (const auto& o : state_.objects) refs.push_back(o.ref);
+  auto lives = exec_->read_all(refs);
+  if (!lives.ok()) return lives.error();
+  for (size_t i = 0; i < state_.objects.size(); ++i) {
+    const ManagedObject& o = state_.objects[i];
     const auto& act = *actuators_[static_cast<size_t>(o.actuator)];
-    auto live = exec_->read(o.ref);
-    if (!live.ok()) return live.error();
-    const FieldValues now = read_fields(*live, act.managed_fields());
+    const FieldValues now = read_fields((*lives)[i], act.managed_fields());
     if (now == o.written) continue;
     auto desired = act.desired(o.original_object, state_.position);
     if (!desired.ok()) return desired.error();
@@ -139,55 +187,81 @@ Result<std::string> Run::check_drift() {
 }
 
 Result<RunResult> Run::roll_back(Phase end, const std::string& message) {
-  state_.phase = Phase::RollingBack;
-  state_.rollback_to = to_string(end);
-  state_.message = message;
-  if (auto s = save(); !s.ok()) return s.error();
-  emit("rolling_back", "rolling back: " + message, {{"reason", message}});
-  auto took = restore_originals(*exec_, state_);
-  if (!took.ok()) return took.error();
-  state_.position = actuators::Position{};
-  emit("rolled_back", fmt::format("restored {} object(s) to their recorded values in {}ms", state_.objects.size(),
-                                  took->count()),
-       {{"objects", state_.objects.size()}, {"apiMillis", took->count()}});
-  return finish(end, message);
+  if (!live_) return make_error(ErrorKind::internal, "a preview cannot roll back: " + message);
+  RunEnd ctx{*store_, me_, *exec_, seams_.events, clock_};
+  return roll_back_run(ctx, state_, end, message);
 }
 
-gates::GateTargets Run::gate_targets() const {
+Result<RunResult> Run::finish(Phase phase, const std::string& message) {
+  RunEnd ctx{*store_, me_, *exec_, seams_.events, clock_};
+  return finish_run(ctx, state_, phase, message);
+}
+
+// What gates see: the names and the servers of both sides, from the actuators that route traffic.
+gates::GateTargets Run::gate_targets() {
   gates::GateTargets t;
   t.ns = ns_;
   t.rollout = plan_.name;
-  std::visit(
-      [&](const auto& target) {
-        using T = std::decay_t<decltype(target)>;
-        if constexpr (std::is_same_v<T, plan::HttpRouteTarget>) {
-          t.canary = target.canary.name;
-          t.stable = target.stable.name;
-        } else if constexpr (std::is_same_v<T, plan::InferenceModelTarget> ||
-                             std::is_same_v<T, plan::InferenceModelRewriteTarget>) {
-          t.canary = target.canary;
-          t.stable = target.stable;
-        }
-      },
-      plan_.target);
+  const ManagedObject* routing = nullptr;
   for (const auto& o : state_.objects) {
     const auto& act = *actuators_[static_cast<size_t>(o.actuator)];
-    if (!t.canary_pool) t.canary_pool = act.backend(o.original_object, actuators::Role::canary);
-    if (!t.stable_pool) t.stable_pool = act.backend(o.original_object, actuators::Role::stable);
+    if (t.canary.empty()) t.canary = act.side_name(actuators::Role::canary);
+    if (t.stable.empty()) t.stable = act.side_name(actuators::Role::stable);
+    if (!routing && act.backend(o.original_object, actuators::Role::canary)) routing = &o;
   }
+  if (!routing) return t;
+  const auto& act = *actuators_[static_cast<size_t>(routing->actuator)];
+  auto canary = act.backend(routing->original_object, actuators::Role::canary);
+  auto stable = act.backend(routing->original_object, actuators::Role::stable);
+  t.same_servers = canary && stable && canary->name == stable->name && canary->kind == stable->kind &&
+                   canary->group == stable->group;
+  const json original = routing->original_object;
+  const actuators::Actuator* a = &act;
+  k8s::Client* client = &seams_.client;
+  const std::string ns = ns_;
+  t.endpoints = [a, client, ns, original](gates::Side side) -> Result<std::vector<gates::Endpoint>> {
+    auto found = a->endpoints(*client, ns, original,
+                              side == gates::Side::canary ? actuators::Role::canary : actuators::Role::stable);
+    if (!found.ok()) return found.error();
+    std::vector<gates::Endpoint> out;
+    for (const auto& e : *found) out.push_back({e.pod, e.base, e.ready});
+    return out;
+  };
   return t;
 }
 
-Status run_finalize_commands(const plan::Finalize& f, Seams& seams, const std::function<void(const std::string&)>& log) {
+Status run_finalize_commands(const plan::Finalize& f, Seams& seams, bool live,
+                             const std::function<void(const std::string&)>& log) {
   for (const auto& argv : f.run) {
     std::string line;
     for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+    if (!live) {
+      log("would run " + line);
+      continue;
+    }
     log("finalize: running " + line);
     auto r = seams.run_command ? seams.run_command(argv) : run_process(argv, {}, "", Duration(10 * 60 * 1000));
     if (!r.ok()) return make_error(r.error().kind, "finalize: " + line + ": " + r.error().message);
     if (!r->succeeded())
       return make_error(ErrorKind::internal, fmt::format("finalize: {} exited with {}: {}", line, r->exit_code,
                                                          output_tail(r->stderr_data + r->stdout_data)));
+  }
+  return ok_status();
+}
+
+// finalize.run, then finalize.deleteStable: the stable backend that no route uses any more.
+Status Run::run_finalize() {
+  const auto log = [&](const std::string& m) { emit(EventType::info, m); };
+  if (auto s = run_finalize_commands(*plan_.finalize, seams_, live_, log); !s.ok()) return s;
+  if (!plan_.finalize->delete_stable) return ok_status();
+  std::set<std::string> done;
+  for (const auto& o : state_.objects) {
+    auto ref = actuators_[static_cast<size_t>(o.actuator)]->stable_backend_object(o.original_object);
+    if (!ref || !done.insert(ref->key()).second) continue;
+    if (auto s = exec_->remove(*ref); !s.ok())
+      return make_error(s.error().kind, "finalize.deleteStable: " + ref->key() + ": " + s.error().message);
+    log(fmt::format("finalize: {} {} {} (deleteStable)", exec_->mutates() ? "deleted" : "would delete", ref->kind,
+                    ref->name));
   }
   return ok_status();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 namespace rollout::engine {
 
@@ -18,6 +19,14 @@ Result<k8s::ApiResource> resource_of(k8s::Client& client, const actuators::Objec
   return client.resource(ref.api_version, ref.kind);
 }
 
+Status remove_object(k8s::Client& client, const actuators::ObjectRef& ref, k8s::DryRun dry) {
+  auto r = resource_of(client, ref);
+  if (!r.ok()) return r.error();
+  auto gone = client.remove(*r, ref.namespace_, ref.name, dry);
+  if (!gone.ok() && gone.error().kind != ErrorKind::not_found) return gone.error();
+  return ok_status();
+}
+
 // Writes through the API server: for real, or with dryRun=All.
 class ApiExecutor : public ObjectExecutor {
  public:
@@ -25,11 +34,56 @@ class ApiExecutor : public ObjectExecutor {
   bool mutates() const override { return dry_ == k8s::DryRun::none; }
 
   Result<json> read(const actuators::ObjectRef& ref) override {
-    if (auto it = simulated_.find(ref.key()); it != simulated_.end()) return it->second;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (auto it = simulated_.find(ref.key()); it != simulated_.end()) return it->second;
+    }
     auto r = resource_of(client_, ref);
     if (!r.ok()) return r.error();
     return client_.get(*r, ref.namespace_, ref.name);
   }
+
+  Result<std::vector<json>> read_all(const std::vector<actuators::ObjectRef>& refs) override {
+    std::map<std::string, std::vector<size_t>> groups;  // apiVersion/kind/ns -> indexes
+    for (size_t i = 0; i < refs.size(); ++i)
+      groups[refs[i].api_version + "|" + refs[i].kind + "|" + refs[i].namespace_].push_back(i);
+    std::vector<json> out(refs.size());
+    for (const auto& [key, indexes] : groups) {
+      if (indexes.size() < 3) {
+        for (size_t i : indexes) {
+          auto one = read(refs[i]);
+          if (!one.ok()) return one.error();
+          out[i] = std::move(*one);
+        }
+        continue;
+      }
+      const auto& first = refs[indexes[0]];
+      auto r = resource_of(client_, first);
+      if (!r.ok()) return r.error();
+      auto list = client_.list(*r, first.namespace_);
+      if (!list.ok()) return list.error();
+      std::map<std::string, json> by_name;
+      for (auto& item : (*list)["items"]) by_name[item["metadata"].value("name", "")] = std::move(item);
+      for (size_t i : indexes) {
+        std::lock_guard<std::mutex> g(mu_);
+        if (auto it = simulated_.find(refs[i].key()); it != simulated_.end()) {
+          out[i] = it->second;
+          continue;
+        }
+        auto it = by_name.find(refs[i].name);
+        if (it == by_name.end())
+          return make_error(ErrorKind::not_found,
+                            refs[i].kind + " " + refs[i].name + " not found in namespace " + refs[i].namespace_);
+        // A list's items carry no apiVersion/kind; the objects as a GET returns them do.
+        it->second["apiVersion"] = refs[i].api_version;
+        it->second["kind"] = refs[i].kind;
+        out[i] = std::move(it->second);
+      }
+    }
+    return out;
+  }
+
+  Status remove(const actuators::ObjectRef& ref) override { return remove_object(client_, ref, dry_); }
 
   Result<json> write(const actuators::ObjectRef& ref, const json& live, const json& desired,
                      const std::vector<std::string>& fields) override {
@@ -40,6 +94,7 @@ class ApiExecutor : public ObjectExecutor {
     if (dry_ != k8s::DryRun::none) {
       // Whole owned fields are replaced, so the server may apply the ops to its live object.
       auto written = client_.patch(*r, ref.namespace_, ref.name, k8s::PatchKind::json, ops, dry_);
+      std::lock_guard<std::mutex> g(mu_);
       if (written.ok()) simulated_[ref.key()] = *written;
       return written;
     }
@@ -55,6 +110,7 @@ class ApiExecutor : public ObjectExecutor {
     const json ops = restore_patch(*live, original);
     if (ops.empty()) return live;
     auto written = client_.patch(*r, ref.namespace_, ref.name, k8s::PatchKind::json, ops, dry_);
+    std::lock_guard<std::mutex> g(mu_);
     if (written.ok() && dry_ != k8s::DryRun::none) simulated_[ref.key()] = *written;
     return written;
   }
@@ -62,6 +118,7 @@ class ApiExecutor : public ObjectExecutor {
  private:
   k8s::Client& client_;
   k8s::DryRun dry_;
+  std::mutex mu_;
   std::map<std::string, json> simulated_;  // dry-run: objects as the earlier steps left them
 };
 
@@ -72,10 +129,14 @@ class ClientDryRunExecutor : public ObjectExecutor {
   bool mutates() const override { return false; }
 
   Result<json> read(const actuators::ObjectRef& ref) override {
-    if (auto it = copies_.find(ref.key()); it != copies_.end()) return it->second;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (auto it = copies_.find(ref.key()); it != copies_.end()) return it->second;
+    }
     auto r = resource_of(client_, ref);
     if (!r.ok()) return r.error();
     auto live = client_.get(*r, ref.namespace_, ref.name);
+    std::lock_guard<std::mutex> g(mu_);
     if (live.ok()) copies_[ref.key()] = *live;
     return live;
   }
@@ -83,20 +144,29 @@ class ClientDryRunExecutor : public ObjectExecutor {
   Result<json> write(const actuators::ObjectRef& ref, const json& live, const json& desired,
                      const std::vector<std::string>& fields) override {
     json out = live.patch(field_patch(live, desired, fields));
+    std::lock_guard<std::mutex> g(mu_);
     copies_[ref.key()] = out;
     return out;
+  }
+
+  Status remove(const actuators::ObjectRef& ref) override {
+    std::lock_guard<std::mutex> g(mu_);
+    copies_.erase(ref.key());
+    return ok_status();
   }
 
   Result<json> restore(const actuators::ObjectRef& ref, const FieldValues& original) override {
     auto live = read(ref);
     if (!live.ok()) return live.error();
     json out = live->patch(restore_patch(*live, original));
+    std::lock_guard<std::mutex> g(mu_);
     copies_[ref.key()] = out;
     return out;
   }
 
  private:
   k8s::Client& client_;
+  std::mutex mu_;
   std::map<std::string, json> copies_;
 };
 
@@ -107,6 +177,16 @@ std::string unescape(std::string token) {
 }
 
 }  // namespace
+
+Result<std::vector<json>> ObjectExecutor::read_all(const std::vector<actuators::ObjectRef>& refs) {
+  std::vector<json> out;
+  for (const auto& r : refs) {
+    auto one = read(r);
+    if (!one.ok()) return one.error();
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
 
 json field_patch(const json& from, const json& to, const std::vector<std::string>& fields) {
   json ops = json::array();

@@ -21,12 +21,17 @@ class ObjectExecutor {
   virtual bool mutates() const = 0;
   // The object as the run sees it: live, or as an earlier dry-run step left it.
   virtual Result<nlohmann::json> read(const actuators::ObjectRef& ref) = 0;
+  // Many objects at once, in the order asked: one LIST per kind and namespace where that is
+  // fewer requests than a GET each. A missing object is ErrorKind::not_found naming it.
+  virtual Result<std::vector<nlohmann::json>> read_all(const std::vector<actuators::ObjectRef>& refs);
   // Writes the owned fields of `desired` over `live`, guarded by live's resourceVersion
   // (ErrorKind::conflict if someone changed it meanwhile). Returns the object as written.
   virtual Result<nlohmann::json> write(const actuators::ObjectRef& ref, const nlohmann::json& live,
                                        const nlohmann::json& desired, const std::vector<std::string>& fields) = 0;
   // Puts the owned fields back to `original` in one patch, whatever they are now.
   virtual Result<nlohmann::json> restore(const actuators::ObjectRef& ref, const FieldValues& original) = 0;
+  // finalize.deleteStable: deletes the object (already gone is fine).
+  virtual Status remove(const actuators::ObjectRef& ref) = 0;
 };
 
 // Rollback: every object's owned fields back to the recorded originals, one patch per object,

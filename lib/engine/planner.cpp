@@ -19,7 +19,7 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-PlannedStep from_plan_step(const plan::Step& step, actuators::Position& at) {
+PlannedStep from_plan_step(const plan::Step& step, actuators::Position& at, int replicas) {
   PlannedStep p;
   p.path = step.path;
   std::visit(overloaded{[&](const plan::SetWeight& s) {
@@ -48,17 +48,55 @@ PlannedStep from_plan_step(const plan::Step& step, actuators::Position& at) {
                           p.title = "analysis " + join(s.gates) + (s.duration ? " for " + format_duration(*s.duration) : "");
                         },
                         [&](const plan::UpdateReplicas& s) {
-                          p.kind = StepKind::traffic;
-                          p.title = fmt::format("updateReplicas {}{}", s.value, s.percent ? "%" : "");
+                          p.kind = StepKind::replicas;
+                          at.updated = std::max(at.updated, replicas_at(s, replicas));
+                          p.title = s.percent ? fmt::format("updateReplicas {}% ({} of {})", s.value, at.updated, replicas)
+                                              : fmt::format("updateReplicas {} of {}", at.updated, replicas);
                         }},
              step.action);
   p.position = at;
   return p;
 }
 
+// A rolling plan: freeze with the new template in place, then the plan's steps, or, with none,
+// one replica at a time with the background gates measured after each.
+void rolling_steps(const plan::Plan& plan, int replicas, actuators::Position& at, std::vector<PlannedStep>& steps) {
+  at.template_in_place = true;
+  PlannedStep freeze;
+  freeze.kind = StepKind::replicas;
+  freeze.title = fmt::format("freeze {} replicas and put the new template in place", replicas);
+  freeze.position = at;
+  steps.push_back(freeze);
+  if (!plan.steps.empty()) {
+    for (const auto& s : plan.steps) steps.push_back(from_plan_step(s, at, replicas));
+    return;
+  }
+  for (int n = 1; n < replicas; ++n) {
+    at.updated = n;
+    PlannedStep one;
+    one.kind = StepKind::replicas;
+    one.title = fmt::format("updateReplicas {} of {}", n, replicas);
+    one.position = at;
+    steps.push_back(one);
+    if (plan.background.empty()) continue;
+    PlannedStep check;
+    check.kind = StepKind::analysis;
+    check.analysis = plan::Analysis{plan.background, std::nullopt};
+    check.title = "analysis " + join(plan.background);
+    check.position = at;
+    steps.push_back(check);
+  }
+}
+
 }  // namespace
 
-std::vector<PlannedStep> plan_steps(const plan::Plan& plan) {
+int replicas_at(const plan::UpdateReplicas& step, int total) {
+  if (!step.percent) return std::min(step.value, total);
+  const int n = (step.value * total + 99) / 100;
+  return std::min(total, std::max(1, n));
+}
+
+std::vector<PlannedStep> plan_steps(const plan::Plan& plan, int replicas) {
   std::vector<PlannedStep> steps;
   actuators::Position at;
   if (plan.adapters && !plan.adapters->load.empty()) {
@@ -71,10 +109,15 @@ std::vector<PlannedStep> plan_steps(const plan::Plan& plan) {
     load.position = at;
     steps.push_back(load);
   }
-  for (const auto& s : plan.steps) steps.push_back(from_plan_step(s, at));
+  if (plan.strategy == plan::Strategy::rolling)
+    rolling_steps(plan, replicas, at, steps);
+  else
+    for (const auto& s : plan.steps) steps.push_back(from_plan_step(s, at, replicas));
   PlannedStep finish;
   finish.kind = StepKind::finish;
-  finish.title = "finish: only the canary serves";
+  finish.title = plan.strategy == plan::Strategy::rolling ? fmt::format("finish: all {} replicas updated", replicas)
+                                                           : "finish: only the canary serves";
+  at.updated = replicas;
   at.weight = 100;
   at.header.reset();
   at.mirror.reset();

@@ -76,3 +76,65 @@ TEST_CASE("header routes and mirrors stay until the finish removes them", "[engi
 }
 
 }  // namespace rollout::engine
+
+namespace rollout::engine {
+
+namespace {
+
+std::string rolling(const std::string& steps, const std::string& background = "") {
+  return std::string(R"(apiVersion: rollout/v1alpha1
+kind: RolloutPlan
+metadata: {name: ms}
+spec:
+  strategy: rolling
+  target: {modelServing: {name: llama}}
+)") + steps + background + R"(  gates:
+    - name: h
+      http: {path: /health}
+)";
+}
+
+}  // namespace
+
+TEST_CASE("updateReplicas percentages round up and are never 0", "[engine][planner]") {
+  CHECK(replicas_at({25, true}, 6) == 2);
+  CHECK(replicas_at({1, true}, 6) == 1);
+  CHECK(replicas_at({50, true}, 6) == 3);
+  CHECK(replicas_at({100, true}, 6) == 6);
+  CHECK(replicas_at({34, true}, 3) == 2);
+  CHECK(replicas_at({4, false}, 6) == 4);
+  CHECK(replicas_at({9, false}, 6) == 6);
+}
+
+TEST_CASE("a rolling plan freezes with the new template, then releases as its steps say", "[engine][planner]") {
+  const auto steps = plan_steps(load(rolling("  steps:\n    - updateReplicas: 1\n    - pause: {}\n    - updateReplicas: 50%\n")), 6);
+  REQUIRE(steps.size() == 5);
+  CHECK(steps[0].kind == StepKind::replicas);
+  CHECK(steps[0].position.template_in_place);
+  CHECK(steps[0].position.updated == 0);
+  CHECK(steps[1].title == "updateReplicas 1 of 6");
+  CHECK(steps[1].position.updated == 1);
+  CHECK(steps[2].kind == StepKind::pause);
+  CHECK(steps[2].position.updated == 1);
+  CHECK(steps[3].title == "updateReplicas 50% (3 of 6)");
+  CHECK(steps[3].position.updated == 3);
+  CHECK(steps[4].kind == StepKind::finish);
+  CHECK(steps[4].position.updated == 6);
+  CHECK(steps[4].position.finished);
+}
+
+TEST_CASE("a rolling plan with no steps goes one replica at a time, background gates after each", "[engine][planner]") {
+  const auto steps = plan_steps(load(rolling("", "  background: [h]\n")), 3);
+  // freeze, 1, check, 2, check, finish (3 of 3)
+  REQUIRE(steps.size() == 6);
+  CHECK(steps[1].position.updated == 1);
+  CHECK(steps[2].kind == StepKind::analysis);
+  CHECK(steps[2].analysis->gates == std::vector<std::string>{"h"});
+  CHECK(steps[3].position.updated == 2);
+  CHECK(steps[5].kind == StepKind::finish);
+  CHECK(steps[5].position.updated == 3);
+  const auto quiet = plan_steps(load(rolling("")), 3);
+  CHECK(quiet.size() == 4);  // freeze, 1, 2, finish
+}
+
+}  // namespace rollout::engine

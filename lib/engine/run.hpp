@@ -1,5 +1,5 @@
-// One `apply` invocation: the per-run context the steps share (Argo Rollouts' rolloutContext).
-// Internal to lib/engine; the public entry point is engine.hpp.
+// One `apply` invocation: the per-run context the steps share (Argo Rollouts' rolloutContext),
+// driven as a reconcile loop (reconcile.cpp). Internal to lib/engine; the entry point is engine.hpp.
 #pragma once
 
 #include <atomic>
@@ -12,18 +12,14 @@
 #include "actuators/actuator.hpp"
 #include "engine/engine.hpp"
 #include "engine/planner.hpp"
+#include "engine/rollback.hpp"
 #include "engine/state_store.hpp"
 #include "gates/evaluation.hpp"
 
 namespace rollout::engine {
 
-// Why a step or a wait ended early.
-enum class Stop { none, promoted, aborted, timed_out, gate_failed, inconclusive, drift, handed_over };
-
-struct StepEnd {
-  Stop stop = Stop::none;
-  std::string message;
-};
+// What happened to a step's writes.
+enum class WriteEnd { done, drift, failed };
 
 class Run {
  public:
@@ -32,61 +28,94 @@ class Run {
   Result<RunResult> execute();
 
  private:
-  // engine.cpp: the run as a whole
+  using TimePoint = Clock::time_point;
+  using Tick = Result<std::optional<RunResult>>;  // a result ends the run; nullopt: tick again
+
+  // engine.cpp: preparing, starting or resuming
   Status prepare();
-  Result<RunResult> preview();
   Result<bool> start_or_resume();  // false: this plan already succeeded
   Status record_originals();
   Status preflight_gates();
   Status probe_new_run();
   Result<bool> still_finished(const RolloutState& done);
-  Result<RunResult> drive();
-  Result<RunResult> finish(Phase phase, const std::string& message);
-  Result<StepEnd> run_step(int index);
-  Status run_finalize();
-  void emit(const std::string& type, const std::string& message, nlohmann::json data = nlohmann::json::object());
+  void emit(EventType type, const std::string& message, nlohmann::json data = nlohmann::json::object());
   Status save();
+  std::string now_text() const;
 
-  // engine_objects.cpp: writing positions, drift, rollback
-  Result<StepEnd> write_position(const actuators::Position& p, const std::string& title);
-  Result<StepEnd> write_object(ManagedObject& o, const actuators::Position& p);
+  // reconcile.cpp: the loop
+  Result<RunResult> drive();
+  Tick tick();
+  void enter_step(const PlannedStep& step);
+  Tick step_action(const PlannedStep& step, const ControlRequests& c);
+  Status settle();
+  Status advance(bool to_finish);
+  Tick fail(const std::string& message);
+  Tick gates_due();
+  void start_gates(std::vector<gates::GateTracker>& trackers);
+  Status release_hold(const ControlRequests& c);
+  bool new_promote(const ControlRequests& c) const;
+  bool step_complete(const PlannedStep& step) const;
+  std::optional<std::string> deadline_passed() const;
+  void wait(TimePoint until);
+  TimePoint next_wake() const;
+  Result<ControlRequests> read_control();
+  void start_watch();
+  void stop_watch();
+
+  // engine_objects.cpp: writing positions, drift, rollback, what gates see, finalize
+  Result<WriteEnd> write_position(const actuators::Position& p, std::string* message);
   std::optional<std::string> drift_of(const ManagedObject& o, const FieldValues& live,
                                       const FieldValues& desired) const;
   Result<std::string> check_drift();
   Result<RunResult> roll_back(Phase end, const std::string& message);
-  gates::GateTargets gate_targets() const;
-
-  // engine_hold.cpp: waiting with gates and control
-  Result<StepEnd> hold(std::optional<std::chrono::steady_clock::time_point> until,
-                       std::vector<gates::GateTracker>* step_gates, bool manual_pause);
-  Status back_to_pause_step(bool manual_pause);
-  Result<StepEnd> pause_for_human(const std::string& reason, const std::string& message);
-  Result<StepEnd> measure_due(std::vector<gates::GateTracker>& trackers, const std::string& where);
-  std::optional<StepEnd> deadline_passed() const;
-  void start_watch();
-  void stop_watch();
-  ControlRequests control();
+  Result<RunResult> finish(Phase phase, const std::string& message);
+  gates::GateTargets gate_targets();
+  Status run_finalize();
+  actuators::Wait verify_wait();
 
   const plan::Plan& plan_;
   std::string ns_;
   ApplySettings settings_;
   Seams& seams_;
+  Clock& clock_;
+  bool live_;  // apply: waits, measures and saves; previews (dry runs, diff) do neither
   std::vector<PlannedStep> steps_;
   std::vector<std::unique_ptr<actuators::Actuator>> actuators_;
   std::map<std::string, std::unique_ptr<gates::MetricProvider>> providers_;
   std::unique_ptr<ObjectExecutor> exec_;
-  StateStore store_;
+  std::unique_ptr<StateStore> own_store_;
+  StateStore* store_ = nullptr;
   LockHolder me_;
   bool locked_ = false;
   RolloutState state_;
   std::vector<gates::GateTracker> background_;
-  std::optional<std::chrono::steady_clock::time_point> timeout_at_;
-  std::chrono::steady_clock::time_point last_save_{};
+  std::optional<TimePoint> timeout_at_;
+  TimePoint last_save_{};
+  TimePoint next_drift_check_{};
+
+  // The step being run (not saved: a resumed run enters its step afresh).
+  struct StepProgress {
+    bool entered = false;
+    bool written = false;
+    bool announced = false;  // a manual pause said it waits
+    std::optional<TimePoint> until;
+    std::vector<gates::GateTracker> gates;
+  };
+  StepProgress progress_;
+  // A hold only a human releases (resume or promote): drift, an inconclusive gate.
+  struct Hold {
+    PauseReason reason = PauseReason::none;
+    std::string message;
+  };
+  std::optional<Hold> hold_;
+  bool user_paused_ = false;
+  std::string paused_by_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  ControlRequests control_;
   std::atomic<bool> stopping_{false};
+  int changes_ = 0;       // store changes seen by the watch (under mu_), to wake the loop
+  int seen_changes_ = 0;  // changes_ when the current tick read the store
   std::thread watcher_;
 };
 

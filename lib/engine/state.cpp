@@ -85,6 +85,8 @@ FieldValues read_fields(const json& object, const std::vector<std::string>& poin
 
 json position_to_json(const actuators::Position& p) {
   json j = {{"adaptersLoaded", p.adapters_loaded}, {"weight", p.weight}, {"finished", p.finished}};
+  if (p.template_in_place) j["templateInPlace"] = true;
+  if (p.updated) j["updated"] = p.updated;
   if (p.header) j["headerRoute"] = {{"name", p.header->name}, {"value", p.header->value}, {"match", p.header->match}};
   if (p.mirror) j["mirror"] = *p.mirror;
   return j;
@@ -96,6 +98,8 @@ actuators::Position position_from_json(const json& j) {
   p.adapters_loaded = j.value("adaptersLoaded", false);
   p.weight = j.value("weight", 0);
   p.finished = j.value("finished", false);
+  p.template_in_place = j.value("templateInPlace", false);
+  p.updated = j.value("updated", 0);
   if (j.contains("headerRoute")) {
     const auto& h = j["headerRoute"];
     p.header = actuators::HeaderRoute{h.value("name", ""), h.value("value", ""), h.value("match", "Exact")};
@@ -119,9 +123,10 @@ json to_json(const RolloutState& s) {
           {"runId", s.run_id},
           {"phase", to_string(s.phase)},
           {"message", s.message},
-          {"pauseReason", s.pause_reason},
+          {"pauseReason", to_string(s.pause_reason)},
           {"step", s.step},
           {"steps", s.steps},
+          {"replicas", s.replicas},
           {"stepTitle", s.step_title},
           {"stepStartedAt", s.step_started_at},
           {"position", position_to_json(s.position)},
@@ -145,9 +150,10 @@ Result<RolloutState> state_from_json(const json& j) {
   if (!phase) return make_error(ErrorKind::invalid, "the state has an unknown phase " + j.value("phase", ""));
   s.phase = *phase;
   s.message = j.value("message", "");
-  s.pause_reason = j.value("pauseReason", "");
+  s.pause_reason = pause_reason_from_string(j.value("pauseReason", "")).value_or(PauseReason::none);
   s.step = j.value("step", 0);
   s.steps = j.value("steps", 0);
+  s.replicas = j.value("replicas", 0);
   s.step_title = j.value("stepTitle", "");
   s.step_started_at = j.value("stepStartedAt", "");
   s.position = position_from_json(j.value("position", json::object()));

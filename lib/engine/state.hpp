@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actuators/actuator.hpp"
+#include "engine/events.hpp"
 
 namespace rollout::engine {
 
@@ -52,10 +53,11 @@ struct RolloutState {
   std::string plan_hash;  // a run belongs to one plan text; another plan cannot resume it
   std::string run_id;
   Phase phase = Phase::Initializing;
-  std::string message;       // why it is paused / failed / rolled back
-  std::string pause_reason;  // PauseStep | User | Drift | GateFailed | Inconclusive
+  std::string message;  // why it is paused / failed / rolled back
+  PauseReason pause_reason = PauseReason::none;
   int step = 0;              // index of the planned step being run (== steps: all done)
   int steps = 0;
+  int replicas = 0;  // rolling targets: the total the plan was laid out for (0: a traffic target)
   std::string step_title;
   std::string step_started_at;
   actuators::Position position;

@@ -20,7 +20,6 @@ constexpr const char* kPid = "rollout.dev/lock-pid";
 constexpr const char* kSince = "rollout.dev/lock-since";
 constexpr const char* kRenewed = "rollout.dev/lock-renewed";
 
-std::string now() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 json parse_data(const json& data, const char* key, json fallback) {
   if (!data.contains(key) || !data[key].is_string()) return fallback;
@@ -45,7 +44,7 @@ std::string LockHolder::describe() const {
   return "pid " + std::to_string(pid) + " on " + host + " since " + since;
 }
 
-LockHolder this_process_holder() {
+LockHolder this_process_holder(Clock& clock) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -53,7 +52,7 @@ LockHolder this_process_holder() {
   h.id = std::to_string(rng());
   h.host = host;
   h.pid = static_cast<int>(getpid());
-  h.since = now();
+  h.since = format_rfc3339(clock.wall());
   h.renewed = h.since;
   return h;
 }
@@ -85,13 +84,23 @@ StateSnapshot decode_state_config_map(const json& cm) {
   return s;
 }
 
-StateStore::StateStore(k8s::Client& client, std::string ns, std::string rollout_name, Duration lease)
+void trim_measurements(RolloutState& state) {
+  constexpr size_t kMaxMeasurements = 200;
+  if (state.measurements.size() > kMaxMeasurements)
+    state.measurements.erase(state.measurements.begin(),
+                             state.measurements.end() - static_cast<long>(kMaxMeasurements));
+}
+
+ConfigMapStore::ConfigMapStore(k8s::Client& client, std::string ns, std::string rollout_name, Clock& clock,
+                               Duration lease)
     : client_(client), ns_(std::move(ns)), name_(std::move(rollout_name)), config_map_("rollout-" + name_),
-      lease_(lease) {}
+      clock_(clock), lease_(lease) {}
 
-Result<k8s::ApiResource> StateStore::resource() { return client_.resource("v1", "ConfigMap"); }
+std::string ConfigMapStore::now() const { return format_rfc3339(clock_.wall()); }
 
-Result<StateSnapshot> StateStore::read() {
+Result<k8s::ApiResource> ConfigMapStore::resource() { return client_.resource("v1", "ConfigMap"); }
+
+Result<StateSnapshot> ConfigMapStore::read() {
   auto r = resource();
   if (!r.ok()) return r.error();
   auto cm = client_.get(*r, ns_, config_map_);
@@ -102,16 +111,16 @@ Result<StateSnapshot> StateStore::read() {
   return decode_state_config_map(*cm);
 }
 
-bool StateStore::stale(const LockHolder& holder) const {
+bool ConfigMapStore::stale(const LockHolder& holder) const {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   if (holder.host == host && holder.pid > 0 && kill(holder.pid, 0) != 0 && errno == ESRCH) return true;
   auto renewed = parse_rfc3339(holder.renewed);
   if (!renewed.ok()) return true;
-  return std::chrono::system_clock::now() - *renewed > lease_;
+  return clock_.wall() - *renewed > lease_;
 }
 
-Status StateStore::acquire(const LockHolder& me) {
+Status ConfigMapStore::acquire(const LockHolder& me) {
   auto r = resource();
   if (!r.ok()) return r.error();
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -148,7 +157,7 @@ Status StateStore::acquire(const LockHolder& me) {
                                            config_map_ + " (it kept changing)");
 }
 
-Status StateStore::release(const LockHolder& me) {
+Status ConfigMapStore::release(const LockHolder& me) {
   auto r = resource();
   if (!r.ok()) return r.error();
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -164,14 +173,11 @@ Status StateStore::release(const LockHolder& me) {
   return conflict_error("could not release the lock of rollout " + name_);
 }
 
-Status StateStore::save(RolloutState& state, const LockHolder& me) {
+Status ConfigMapStore::save(RolloutState& state, const LockHolder& me) {
   auto r = resource();
   if (!r.ok()) return r.error();
   state.updated_at = now();
-  constexpr size_t kMaxMeasurements = 200;
-  if (state.measurements.size() > kMaxMeasurements)
-    state.measurements.erase(state.measurements.begin(),
-                             state.measurements.end() - static_cast<long>(kMaxMeasurements));
+  trim_measurements(state);
   LockHolder renewed = me;
   renewed.renewed = now();
   json patch = {{"metadata",
@@ -182,7 +188,7 @@ Status StateStore::save(RolloutState& state, const LockHolder& me) {
   return p.ok() ? ok_status() : Status(p.error());
 }
 
-Status StateStore::append_history(const RunRecord& record) {
+Status ConfigMapStore::append_history(const RunRecord& record) {
   auto r = resource();
   if (!r.ok()) return r.error();
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -201,7 +207,7 @@ Status StateStore::append_history(const RunRecord& record) {
   return conflict_error("could not record the run in ConfigMap " + config_map_);
 }
 
-Status StateStore::update_control(const std::function<void(ControlRequests&)>& change) {
+Status ConfigMapStore::update_control(const std::function<void(ControlRequests&)>& change) {
   auto r = resource();
   if (!r.ok()) return r.error();
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -218,7 +224,7 @@ Status StateStore::update_control(const std::function<void(ControlRequests&)>& c
   return conflict_error("could not write the request to ConfigMap " + config_map_ + ": it kept changing");
 }
 
-Status StateStore::watch(const std::function<bool()>& should_stop,
+Status ConfigMapStore::watch(const std::function<bool()>& should_stop,
                          const std::function<void(const StateSnapshot&)>& on_change) {
   auto r = resource();
   if (!r.ok()) return r.error();

@@ -12,6 +12,7 @@
 
 #include "engine/state.hpp"
 #include "k8s/client.hpp"
+#include "util/clock.hpp"
 
 namespace rollout::engine {
 
@@ -24,7 +25,7 @@ struct LockHolder {
   std::string describe() const;  // "pid 1234 on host-a since 2026-...Z"
 };
 
-LockHolder this_process_holder();
+LockHolder this_process_holder(Clock& clock = system_clock());
 
 struct StateSnapshot {
   bool exists = false;
@@ -35,41 +36,64 @@ struct StateSnapshot {
   std::optional<LockHolder> lock;
 };
 
+// Where a rollout's state, control requests, history and lock live: the ConfigMap
+// rollout-<name> in the cluster (ConfigMapStore) or <name>.json in a state directory (FileStore,
+// file_store.hpp). The engine and the control commands see only this interface.
 class StateStore {
  public:
-  StateStore(k8s::Client& client, std::string ns, std::string rollout_name, Duration lease = Duration(20000));
+  virtual ~StateStore() = default;
+  // "ConfigMap default/rollout-x" or "/home/me/.local/state/rollout/x.json", for messages.
+  virtual std::string where() const = 0;
+
+  virtual Result<StateSnapshot> read() = 0;
+  // Takes the lock for `me`. Held by a live holder: ErrorKind::locked naming it. A holder that is
+  // gone (or whose lease expired) is taken over.
+  virtual Status acquire(const LockHolder& me) = 0;
+  // An `apply` holds the lock and is alive.
+  virtual bool driven(const StateSnapshot& snapshot) const = 0;
+  virtual Status release(const LockHolder& me) = 0;
+  // Writes the state (and renews the lock's lease). Only the lock holder calls it.
+  virtual Status save(RolloutState& state, const LockHolder& me) = 0;
+  virtual Status append_history(const RunRecord& record) = 0;
+  // Read-modify-write of the control requests, safe against concurrent requesters.
+  virtual Status update_control(const std::function<void(ControlRequests&)>& change) = 0;
+  // Calls `on_change` with every new version until `should_stop` (checked at least every second).
+  virtual Status watch(const std::function<bool()>& should_stop,
+                       const std::function<void(const StateSnapshot&)>& on_change) = 0;
+};
+
+// Keeps at most this many measurements in a saved state (the most recent).
+void trim_measurements(RolloutState& state);
+
+class ConfigMapStore : public StateStore {
+ public:
+  ConfigMapStore(k8s::Client& client, std::string ns, std::string rollout_name, Clock& clock = system_clock(),
+                 Duration lease = Duration(20000));
 
   const std::string& config_map_name() const { return config_map_; }
   const std::string& namespace_() const { return ns_; }
+  std::string where() const override { return "ConfigMap " + ns_ + "/" + config_map_; }
 
-  Result<StateSnapshot> read();
-
-  // Takes the lock for `me`, creating the ConfigMap if needed. Held by a live holder:
-  // ErrorKind::locked naming it. A holder whose process is gone (same host) or whose lease
-  // expired is taken over.
-  Status acquire(const LockHolder& me);
-  // An `apply` holds the lock and is alive.
-  bool driven(const StateSnapshot& snapshot) const { return snapshot.lock && !stale(*snapshot.lock); }
-  Status release(const LockHolder& me);
-
-  // Writes the state (and renews the lock's lease). Only the lock holder calls it.
-  Status save(RolloutState& state, const LockHolder& me);
-  Status append_history(const RunRecord& record);
-  // Read-modify-write of the control requests, retried on conflicts.
-  Status update_control(const std::function<void(ControlRequests&)>& change);
-
-  // Calls `on_change` with every new version of the ConfigMap until `should_stop`.
-  Status watch(const std::function<bool()>& should_stop, const std::function<void(const StateSnapshot&)>& on_change);
+  Result<StateSnapshot> read() override;
+  Status acquire(const LockHolder& me) override;
+  bool driven(const StateSnapshot& snapshot) const override { return snapshot.lock && !stale(*snapshot.lock); }
+  Status release(const LockHolder& me) override;
+  Status save(RolloutState& state, const LockHolder& me) override;
+  Status append_history(const RunRecord& record) override;
+  Status update_control(const std::function<void(ControlRequests&)>& change) override;
+  Status watch(const std::function<bool()>& should_stop,
+               const std::function<void(const StateSnapshot&)>& on_change) override;
 
  private:
   Result<k8s::ApiResource> resource();
-  Result<StateSnapshot> decode(const nlohmann::json& cm) const;
   bool stale(const LockHolder& holder) const;
+  std::string now() const;
 
   k8s::Client& client_;
   std::string ns_;
   std::string name_;
   std::string config_map_;
+  Clock& clock_;
   Duration lease_;
 };
 

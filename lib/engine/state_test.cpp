@@ -12,7 +12,10 @@ TEST_CASE("the state survives a round trip through JSON", "[engine]") {
   s.plan_hash = "abc";
   s.run_id = "r1";
   s.phase = Phase::Paused;
-  s.pause_reason = "Drift";
+  s.pause_reason = PauseReason::drift;
+  s.replicas = 6;
+  s.position.template_in_place = true;
+  s.position.updated = 2;
   s.step = 3;
   s.steps = 9;
   s.position.adapters_loaded = true;

@@ -4,8 +4,8 @@
 
 namespace rollout::gates {
 
-void GateTracker::start(Clock::time_point now) {
-  next_due_ = now + gate_->initial_delay.value_or(Duration(0));
+void GateTracker::start(Clock::time_point now, bool windowed) {
+  next_due_ = now + gate_->initial_delay.value_or(Duration(0)) + (windowed ? gate_->interval : Duration(0));
   measured_ = failed_ = inconclusive_ = consecutive_errors_ = 0;
 }
 

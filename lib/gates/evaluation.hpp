@@ -18,8 +18,10 @@ class GateTracker {
   explicit GateTracker(const plan::Gate& gate) : gate_(&gate) {}
 
   const plan::Gate& gate() const { return *gate_; }
-  // Starts (or restarts) measuring: the first measurement is due after initialDelay.
-  void start(Clock::time_point now);
+  // Starts (or restarts) measuring: the first measurement is due after initialDelay, and for a
+  // windowed gate (its baseline taken at the start) one interval later still, so that it judges a
+  // whole window.
+  void start(Clock::time_point now, bool windowed = false);
   bool due(Clock::time_point now) const { return now >= next_due_; }
   Clock::time_point next_due() const { return next_due_; }
   // Counts one measurement and schedules the next one. A dryRun gate never fails.

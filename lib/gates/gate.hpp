@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actuators/endpoints.hpp"
+#include "util/duration.hpp"
 #include "k8s/client.hpp"
 #include "plan/plan.hpp"
 
@@ -24,16 +24,33 @@ struct Measurement {
   std::string message;
 };
 
+// One server a gate can ask: a pod through the API server's pod proxy (`base` is
+// "/api/v1/namespaces/NS/pods/POD:PORT/proxy") or a process on this machine ("http://127.0.0.1:8001").
+// The target says which; gates only append paths to `base`.
+struct Endpoint {
+  std::string name;  // the pod or replica, for messages and per-server windows
+  std::string base;
+  bool ready = false;
+};
+
+enum class Side { canary, stable };
+
 // What a provider may ask about: the rollout's namespace, the canary's and the stable's names
-// (pools or adapters) and the pods behind them.
+// (pools, adapters or replica sets) and, from the target, the servers behind each side.
 struct GateTargets {
   std::string ns;
   std::string canary;
   std::string stable;
   std::string rollout;  // the plan's metadata.name
-  std::optional<actuators::BackendPool> canary_pool;
-  std::optional<actuators::BackendPool> stable_pool;
+  // Every server of that side, ready or not (asked at each measurement: pods come and go).
+  // ErrorKind::not_found when the side does not exist; empty function: the target has no servers.
+  std::function<Result<std::vector<Endpoint>>(Side)> endpoints;
+  bool same_servers = false;  // both sides are the same servers (a LoRA canary: adapters on one pool)
 };
+
+// GET base + path on one server, without retries (a 5xx is the server's own answer).
+Result<k8s::HttpResult> get_endpoint(k8s::Client& client, const Endpoint& endpoint, const std::string& path,
+                                     Duration timeout);
 
 class MetricProvider {
  public:
@@ -42,6 +59,11 @@ class MetricProvider {
   // One measurement. Transport problems are Verdict::error (counted against
   // consecutiveErrorLimit), not a failed Result.
   virtual Measurement measure(k8s::Client& client, const GateTargets& targets) = 0;
+  // The gate starts (or restarts) measuring: a windowed provider takes its baseline now, so that
+  // the first measurement judges a whole interval.
+  virtual void begin(k8s::Client&, const GateTargets&) {}
+  // Whether begin() takes a baseline that the first measurement's window starts from.
+  virtual bool windowed() const { return false; }
   // Pre-flight, before the first step changes anything (Flagger's IsOnline): the backend answers
   // and the question parses. ErrorKind::unavailable (exit 6) or invalid (exit 2) naming the gate.
   virtual Status online(k8s::Client& client, const GateTargets& targets) = 0;

@@ -31,39 +31,39 @@ std::string judge(const plan::HttpProbe& probe, const k8s::HttpResult& r) {
 }  // namespace
 
 Status HttpProbeProvider::online(k8s::Client& client, const GateTargets& targets) {
-  for (const auto& pool : {targets.canary_pool, targets.stable_pool}) {
-    if (!pool) continue;
-    auto endpoints = actuators::pool_endpoints(client, targets.ns, *pool);
+  (void)client;
+  if (!targets.endpoints) return ok_status();
+  for (Side side : {Side::canary, Side::stable}) {
+    auto endpoints = targets.endpoints(side);
     if (!endpoints.ok() && endpoints.error().kind != ErrorKind::not_found) return endpoints.error();
   }
   return ok_status();
 }
 
 Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& targets) {
-  std::vector<std::pair<std::string, actuators::BackendPool>> pools;
-  if ((probe_.from == "canary" || probe_.from == "all") && targets.canary_pool)
-    pools.emplace_back("canary", *targets.canary_pool);
-  if ((probe_.from == "stable" || probe_.from == "all") && targets.stable_pool)
-    pools.emplace_back("stable", *targets.stable_pool);
+  std::vector<std::pair<std::string, Side>> pools;
+  if (targets.endpoints && (probe_.from == "canary" || probe_.from == "all")) pools.emplace_back("canary", Side::canary);
+  if (targets.endpoints && (probe_.from == "stable" || probe_.from == "all") && !(probe_.from == "all" && targets.same_servers))
+    pools.emplace_back("stable", Side::stable);
   if (pools.empty()) return {Verdict::error, std::nullopt, "no " + probe_.from + " pods to probe for this target"};
   const std::string path = probe_.model_listed ? "/v1/models" : probe_.path;
   const Duration timeout = probe_.timeout.value_or(Duration(5000));
   int probed = 0, passed = 0;
   std::string failures;
-  for (const auto& [role, pool] : pools) {
-    auto endpoints = actuators::pool_endpoints(client, targets.ns, pool);
+  for (const auto& [role, side] : pools) {
+    auto endpoints = targets.endpoints(side);
     if (!endpoints.ok()) return {Verdict::error, std::nullopt, endpoints.error().message};
     for (const auto& e : *endpoints) {
       if (!e.ready) continue;
       ++probed;
-      auto r = actuators::proxy_get(client, targets.ns, e, path, timeout);
+      auto r = get_endpoint(client, e, path, timeout);
       std::string why = r.ok() ? judge(probe_, *r) : r.error().message;
       if (why.empty())
         ++passed;
       else
-        failures += (failures.empty() ? "" : "; ") + e.pod + ": " + why;
+        failures += (failures.empty() ? "" : "; ") + e.name + ": " + why;
     }
-    if (probed == 0) failures += (failures.empty() ? "" : "; ") + role + " " + pool.kind + " " + pool.name + " has no ready pods";
+    if (probed == 0) failures += (failures.empty() ? "" : "; ") + role + " " + (side == Side::canary ? targets.canary : targets.stable) + " has no ready servers";
   }
   const double share = probed ? static_cast<double>(passed) / probed : 0.0;
   if (!failures.empty()) return {Verdict::failed, share, failures};

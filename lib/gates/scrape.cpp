@@ -11,10 +11,7 @@ namespace rollout::gates {
 
 namespace {
 
-bool same_pool(const GateTargets& t) {
-  return t.canary_pool && t.stable_pool && t.canary_pool->name == t.stable_pool->name &&
-         t.canary_pool->kind == t.stable_pool->kind && t.canary_pool->group == t.stable_pool->group;
-}
+bool same_pool(const GateTargets& t) { return t.same_servers; }
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -37,9 +34,9 @@ long long whole(double v) {
 }  // namespace
 
 // One version as the gate sees it: its pods, the series of its requests, and a name for messages.
-struct ScrapeProvider::Side {
+struct ScrapeProvider::Version {
   std::string what;  // "canary pool vllm-new", "canary adapter food-review-2"
-  std::vector<actuators::Endpoint> endpoints;
+  std::vector<Endpoint> endpoints;
   std::vector<std::string> pods;  // the ready ones
   std::string matchers;
 };
@@ -70,13 +67,11 @@ namespace {
 
 // canary | stable: that version. For a LoRA canary both are adapters on the same pods, told apart
 // by model_name (engine-wide gauges are not); `all` is every pod of both pools, every model.
-Result<std::vector<actuators::Endpoint>> ready_endpoints(k8s::Client& client, const GateTargets& t,
-                                                         const std::optional<actuators::BackendPool>& pool,
-                                                         const std::string& role) {
-  if (!pool) return make_error(ErrorKind::invalid, "the target has no " + role + " pool to scrape");
-  auto endpoints = actuators::pool_endpoints(client, t.ns, *pool);
+Result<std::vector<Endpoint>> ready_endpoints(const GateTargets& t, Side side, const std::string& role) {
+  if (!t.endpoints) return make_error(ErrorKind::invalid, "the target has no " + role + " servers to scrape");
+  auto endpoints = t.endpoints(side);
   if (!endpoints.ok()) return endpoints.error();
-  std::vector<actuators::Endpoint> ready;
+  std::vector<Endpoint> ready;
   for (const auto& e : *endpoints)
     if (e.ready) ready.push_back(e);
   return ready;
@@ -84,57 +79,68 @@ Result<std::vector<actuators::Endpoint>> ready_endpoints(k8s::Client& client, co
 
 }  // namespace
 
-Result<PodScrapes> ScrapeProvider::scrape(k8s::Client& client, const std::string& ns,
-                                          const std::vector<actuators::Endpoint>& endpoints) const {
+Result<PodScrapes> ScrapeProvider::scrape(k8s::Client& client,
+                                          const std::vector<Endpoint>& endpoints) const {
   PodScrapes out;
   for (const auto& e : endpoints) {
-    if (out.count(e.pod)) continue;
-    auto r = actuators::proxy_get(client, ns, e, query_.path, Duration(10000));
-    if (!r.ok()) return make_error(r.error().kind, "pod " + e.pod + ": " + r.error().message);
+    if (out.count(e.name)) continue;
+    auto r = get_endpoint(client, e, query_.path, Duration(10000));
+    if (!r.ok()) return make_error(r.error().kind, "pod " + e.name + ": " + r.error().message);
     if (r->status != 200)
       return make_error(ErrorKind::unavailable,
-                        fmt::format("pod {}: GET {} answered {}", e.pod, query_.path, r->status));
+                        fmt::format("pod {}: GET {} answered {}", e.name, query_.path, r->status));
     auto page = parse_exposition(r->body, sniff_format(r->body));
     if (!page.ok())
       return make_error(ErrorKind::invalid,
-                        fmt::format("pod {}: {} is malformed: {}", e.pod, query_.path, page.error().message));
-    out[e.pod] = PodScrape{std::move(*page), steady_seconds()};
+                        fmt::format("pod {}: {} is malformed: {}", e.name, query_.path, page.error().message));
+    out[e.name] = PodScrape{std::move(*page), steady_seconds()};
   }
   return out;
 }
 
+// The gate starts warm: the scrape at its start is the first window's beginning, so the first
+// measurement, an interval later, judges a real window.
+void ScrapeProvider::begin(k8s::Client& client, const GateTargets& targets) {
+  last_.clear();
+  (void)measure(client, targets);
+}
+
+bool ScrapeProvider::windowed() const {
+  return sequential_ || (preset_.arithmetic != Arithmetic::gauge_sum && preset_.arithmetic != Arithmetic::gauge_avg);
+}
+
 Measurement ScrapeProvider::measure(k8s::Client& client, const GateTargets& targets) {
   const bool lora = same_pool(targets);
-  auto side = [&](const std::string& role) -> Result<Side> {
+  auto side = [&](const std::string& role) -> Result<Version> {
     const bool canary = role == "canary";
-    auto endpoints = ready_endpoints(client, targets, canary ? targets.canary_pool : targets.stable_pool, role);
+    auto endpoints = ready_endpoints(targets, canary ? Side::canary : Side::stable, role);
     if (!endpoints.ok()) return endpoints.error();
-    Side s;
+    Version s;
     const std::string& name = canary ? targets.canary : targets.stable;
     s.what = fmt::format("{} {} {}", role, lora ? "adapter" : "pool", name);
     s.endpoints = std::move(*endpoints);
-    for (const auto& e : s.endpoints) s.pods.push_back(e.pod);
+    for (const auto& e : s.endpoints) s.pods.push_back(e.name);
     if (lora && preset_.per_model) s.matchers = model_matcher(name);
     return s;
   };
   auto canary = side("canary");
   if (!canary.ok()) return {Verdict::error, std::nullopt, canary.error().message};
   const bool need_stable = query_.from != "canary" || gate_.compare || sequential_;
-  std::optional<Side> stable;
+  std::optional<Version> stable;
   if (need_stable) {
     auto s = side("stable");
     if (!s.ok()) return {Verdict::error, std::nullopt, s.error().message};
     stable = std::move(*s);
   }
-  std::vector<actuators::Endpoint> all = canary->endpoints;
+  std::vector<Endpoint> all = canary->endpoints;
   if (stable) all.insert(all.end(), stable->endpoints.begin(), stable->endpoints.end());
-  auto scraped = scrape(client, targets.ns, all);
+  auto scraped = scrape(client, all);
   if (!scraped.ok()) return {Verdict::error, std::nullopt, scraped.error().message};
   PodScrapes previous = std::exchange(last_, std::move(*scraped));  // pods gone drop out here
   if (sequential_) return judge_sequential(*canary, *stable, previous);
   if (query_.from == "stable") return judge_reading(*stable, std::nullopt, previous);
   if (query_.from == "all") {
-    Side both = *canary;
+    Version both = *canary;
     both.what = "canary and stable";
     both.pods.insert(both.pods.end(), stable->pods.begin(), stable->pods.end());
     std::sort(both.pods.begin(), both.pods.end());
@@ -145,7 +151,7 @@ Measurement ScrapeProvider::measure(k8s::Client& client, const GateTargets& targ
   return judge_reading(*canary, stable, previous);
 }
 
-Measurement ScrapeProvider::judge_reading(const Side& main, const std::optional<Side>& baseline,
+Measurement ScrapeProvider::judge_reading(const Version& main, const std::optional<Version>& baseline,
                                           const PodScrapes& previous) {
   const bool windowed = preset_.arithmetic != Arithmetic::gauge_sum && preset_.arithmetic != Arithmetic::gauge_avg;
   const auto windows = pod_windows(previous, last_, main.pods);
@@ -169,8 +175,8 @@ Measurement ScrapeProvider::judge_reading(const Side& main, const std::optional<
 // Cumulative counts are the sum of the windows' increases, so a restarted pod (counter reset,
 // handled per window) or a pod that came or went never makes a count go down. A continuing
 // test is Successful: "not yet credibly worse" is not a failure.
-Measurement ScrapeProvider::judge_sequential(const Side& canary, const Side& stable, const PodScrapes& previous) {
-  auto add = [&](const Side& side, long long& success, long long& failure) {
+Measurement ScrapeProvider::judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous) {
+  auto add = [&](const Version& side, long long& success, long long& failure) {
     auto counts = request_counts(preset_, pod_windows(previous, last_, side.pods), side.matchers);
     if (!counts) return;
     failure += whole(counts->failed);
@@ -189,23 +195,23 @@ Measurement ScrapeProvider::judge_sequential(const Side& canary, const Side& sta
 }
 
 Status ScrapeProvider::online(k8s::Client& client, const GateTargets& targets) {
-  auto endpoints = ready_endpoints(client, targets, targets.canary_pool, "canary");
+  auto endpoints = ready_endpoints(targets, Side::canary, "canary");
   if (!endpoints.ok())
     return make_error(endpoints.error().kind, "gate " + gate_.name + ": " + endpoints.error().message);
   std::string why = "no ready pod";
   for (const auto& e : *endpoints) {
-    auto page = scrape(client, targets.ns, {e});
+    auto page = scrape(client, {e});
     if (!page.ok()) {
       why = page.error().message;
       continue;
     }
     if (exposes(preset_, page->begin()->second.exposition)) return ok_status();
-    return make_error(ErrorKind::invalid, fmt::format("gate {}: pod {} exposes no {} (preset {} {})", gate_.name, e.pod,
+    return make_error(ErrorKind::invalid, fmt::format("gate {}: pod {} exposes no {} (preset {} {})", gate_.name, e.name,
                                                       preset_.names.front(), preset_.engine, preset_.metric));
   }
   return make_error(ErrorKind::unavailable,
-                    fmt::format("gate {}: no pod of canary pool {} answers {}: {}", gate_.name,
-                                targets.canary_pool ? targets.canary_pool->name : "", query_.path, why));
+                    fmt::format("gate {}: no pod of canary {} answers {}: {}", gate_.name, targets.canary,
+                                query_.path, why));
 }
 
 }  // namespace rollout::gates

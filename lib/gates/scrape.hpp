@@ -62,15 +62,17 @@ class ScrapeProvider : public MetricProvider {
   static Result<std::unique_ptr<MetricProvider>> make(const plan::Gate& gate);
   std::string kind() const override { return "scrape"; }
   Measurement measure(k8s::Client& client, const GateTargets& targets) override;
+  void begin(k8s::Client& client, const GateTargets& targets) override;
+  bool windowed() const override;
   Status online(k8s::Client& client, const GateTargets& targets) override;
 
  private:
-  struct Side;  // one version: its pods and its selector
+  struct Version;  // one version: its pods and its selector
   ScrapeProvider(plan::Gate gate, Preset preset, std::optional<SequentialJudge> judge);
-  Result<PodScrapes> scrape(k8s::Client& client, const std::string& ns,
-                            const std::vector<actuators::Endpoint>& endpoints) const;
-  Measurement judge_sequential(const Side& canary, const Side& stable, const PodScrapes& previous);
-  Measurement judge_reading(const Side& main, const std::optional<Side>& baseline, const PodScrapes& previous);
+  Result<PodScrapes> scrape(k8s::Client& client,
+                            const std::vector<Endpoint>& endpoints) const;
+  Measurement judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous);
+  Measurement judge_reading(const Version& main, const std::optional<Version>& baseline, const PodScrapes& previous);
 
   plan::Gate gate_;
   plan::ScrapeQuery query_;

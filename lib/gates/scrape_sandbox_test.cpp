@@ -2,6 +2,7 @@
 // between a pool whose simulated vLLM pods fail 30% of requests and a healthy one.
 #include <thread>
 
+#include "actuators/endpoints.hpp"
 #include "actuators/sandbox_fixture.hpp"
 #include "gates/scrape.hpp"
 
@@ -46,9 +47,15 @@ TEST_CASE("scrape gate: error rate of a pool failing 30% against a healthy one",
   REQUIRE(actuators::testing::eventually([&] { return pool_ready(*c.client, "vllm-llama3-8b-instruct"); },
                                          std::chrono::seconds(20)));
 
-  GateTargets t{"default", "vllm-llama3-8b-instruct-new", "vllm-llama3-8b-instruct", "test",
-                actuators::BackendPool{"vllm-llama3-8b-instruct-new"},
-                actuators::BackendPool{"vllm-llama3-8b-instruct"}};
+  GateTargets t{"default", "vllm-llama3-8b-instruct-new", "vllm-llama3-8b-instruct", "test", {}, false};
+  k8s::Client* client = c.client.get();
+  t.endpoints = [client, &t](Side side) -> Result<std::vector<Endpoint>> {
+    auto eps = actuators::pool_endpoints(*client, "default", {side == Side::canary ? t.canary : t.stable});
+    if (!eps.ok()) return eps.error();
+    std::vector<Endpoint> out;
+    for (const auto& e : *eps) out.push_back({e.pod, e.base, e.ready});
+    return out;
+  };
   auto canary = ScrapeProvider::make(scrape_gate("canary", true));
   auto stable = ScrapeProvider::make(scrape_gate("stable", false));
   REQUIRE(canary.ok());

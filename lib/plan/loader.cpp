@@ -69,7 +69,9 @@ PlanFile load_plan_file(const std::string& path) {
     buf << in.rdbuf();
     text = buf.str();
   }
-  return load_plan_text(path == "-" ? "<stdin>" : path, text);
+  PlanFile file = load_plan_text(path == "-" ? "<stdin>" : path, text);
+  file.bytes = std::move(text);
+  return file;
 }
 
 }  // namespace rollout::plan

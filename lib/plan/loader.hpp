@@ -21,6 +21,7 @@ struct LoadedPlan {
 
 struct PlanFile {
   std::string path;
+  std::string bytes;  // the text as read (stdin included): what a plan hash is computed from
   std::vector<LoadedPlan> plans;        // documents that are valid plans
   std::vector<Diagnostic> diagnostics;  // every problem in the file, in file order
   bool ok() const { return diagnostics.empty(); }
