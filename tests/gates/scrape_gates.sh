@@ -90,8 +90,11 @@ k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
 for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
 k apply -f "$work/slow-deploy.json" >/dev/null
 wait_ready
+# ttft-p99 (failureLimit 2) fails only on 3 failed measurements within one analysis step: a step's
+# gates start counting afresh. A measurement scrapes six pods, 1-2.5s on a busy machine, so a 6s
+# analysis held two, every one failed, and the slow canary was promoted (exit 0); 9s holds three.
 test_plan plans/inferencepool-blue-green.yaml "$work/slow.yaml" --name slow-blue-green --keep-gates \
-  --prometheus-as-scrape --gate-interval 2s --analysis 6s --pause-duration 1s --drop-gate error-rate
+  --prometheus-as-scrape --gate-interval 2s --analysis 9s --pause-duration 1s --drop-gate error-rate
 started=$(date +%s)
 "$rollout" plan apply --yes --timeout 150s "$work/slow.yaml" >"$work/slow.out" 2>&1
 expect_eq "a slow canary fails ttft-p99 with exit 3" 3 $?
