@@ -67,7 +67,7 @@ json condition(const std::string& type, bool status, const std::string& reason, 
 }
 
 ControllerManager::ControllerManager(ObjectStore& store, TypeRegistry& types, Clock now)
-    : ctx_{store, types, now ? now : [] { return std::chrono::system_clock::now(); }} {}
+    : ctx_{store, types, now ? now : [] { return std::chrono::system_clock::now(); }, StoreChanges{}} {}
 
 ControllerManager::~ControllerManager() {
   stop();
@@ -78,6 +78,12 @@ void ControllerManager::add(std::unique_ptr<Controller> c) {
 }
 
 void ControllerManager::run_once() {
+  auto changes = first_ ? std::nullopt : ctx_.store.changes_after(seen_);
+  if (!changes || first_) seen_ = ctx_.store.resource_version();  // before reading everything: nothing is missed
+  ctx_.changed.everything = !changes.has_value();
+  ctx_.changed.changes = changes ? std::move(*changes) : std::vector<ObjectChange>{};
+  if (!ctx_.changed.changes.empty()) seen_ = ctx_.changed.changes.back().resource_version;
+  first_ = false;
   for (auto& c : controllers_) c->reconcile(ctx_);
 }
 
