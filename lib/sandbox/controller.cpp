@@ -89,10 +89,18 @@ void ControllerManager::run_once() {
 
 void ControllerManager::start(std::chrono::milliseconds period) {
   running_ = true;
+  // A pass runs soon after any write (what level triggers are for: a route is Accepted at its new
+  // generation within milliseconds) and at least every `period` for what time drives (pod
+  // startup, rollouts). Checking the resourceVersion every 10 ms is a shared lock and a read.
   thread_ = std::thread([this, period] {
+    const auto check = std::chrono::milliseconds(10);
     while (running_) {
       run_once();
-      std::this_thread::sleep_for(period);
+      const uint64_t after = ctx_.store.resource_version();
+      const auto deadline = std::chrono::steady_clock::now() + period;
+      do {
+        std::this_thread::sleep_for(check);
+      } while (running_ && ctx_.store.resource_version() == after && std::chrono::steady_clock::now() < deadline);
     }
   });
 }

@@ -34,7 +34,8 @@ struct Gateway {
   }
   json get_route(const std::string& name) { return *store.get(routes, "default", name); }
   json condition(const std::string& name, const std::string& type) {
-    for (const auto& c : get_route(name)["status"]["parents"][0]["conditions"])
+    const json route = get_route(name);  // named: a range over a temporary's member dangles
+    for (const auto& c : route["status"]["parents"][0]["conditions"])
       if (c["type"] == type) return c;
     return json();
   }

@@ -151,6 +151,7 @@ measure() {  # measure N METHOD COMMAND...
   fi
   rows+=("$(printf '%6s  %-14s %9.2f %13s %14s %10s   %s' "$n" "$method" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" \
     "$requests" "$((rss / 1024))" "$done_routes/$n" "$(verbs_between "$work/before.json" "$work/after.json")")")
+  echo "${rows[-1]}"  # as it comes; the table follows at the end
 }
 
 for n in "${sizes[@]}"; do
