@@ -190,7 +190,9 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout.count()));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    // gzip only, as kube-apiserver answers: libcurl would also offer br, and cpp-httplib servers
+    // (the sandbox) compress with brotli at its slowest quality, seconds per megabyte of JSON.
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (!call.body.empty() || call.method == "POST" || call.method == "PUT" || call.method == "PATCH") {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.c_str());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
