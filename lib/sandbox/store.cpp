@@ -318,19 +318,21 @@ Result<std::vector<WatchEvent>> ObjectStore::events_after(const ResourceType& t,
   {
     std::shared_lock lock(mu_);
     const uint64_t woken = wake_generation_;
+    uint64_t scanned = after;  // after a wake, only what came since is looked at
     for (;;) {
-      auto first = first_after(after);
+      auto first = first_after(scanned);
       if (!first) {
         const uint64_t oldest = events_.empty() ? rv_ + 1 : events_.front().resource_version;
         return api_error(
             410, "Expired",
-            "too old resource version: " + std::to_string(after) + " (" + std::to_string(oldest - 1) + ")");
+            "too old resource version: " + std::to_string(scanned) + " (" + std::to_string(oldest - 1) + ")");
       }
       for (auto it = *first; it != events_.end(); ++it) {
         if (it->group != t.group || it->plural != t.plural) continue;
         if (!ns.empty() && it->namespace_ != ns) continue;
         found.push_back(*it);
       }
+      if (!events_.empty()) scanned = std::max(scanned, events_.back().resource_version);
       if (!found.empty() || wake_generation_ != woken) break;
       if (changed_.wait_until(lock, until) == std::cv_status::timeout) break;
     }
