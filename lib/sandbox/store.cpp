@@ -55,14 +55,33 @@ Error invalid(const ResourceType& t, const std::string& name, const std::string&
   return api_error(422, "Invalid", t.kind + " \"" + name + "\" is invalid: " + field_error);
 }
 
+// Strings by their length, everything else a few bytes: cheap, since a big object (a ConfigMap)
+// is a few long strings.
+size_t approximate_bytes(const json& j) {
+  switch (j.type()) {
+    case json::value_t::string: return 16 + j.get_ref<const json::string_t&>().size();
+    case json::value_t::object: {
+      size_t n = 16;
+      for (auto it = j.begin(); it != j.end(); ++it) n += it.key().size() + approximate_bytes(*it);
+      return n;
+    }
+    case json::value_t::array: {
+      size_t n = 16;
+      for (const auto& v : j) n += approximate_bytes(v);
+      return n;
+    }
+    default: return 16;
+  }
+}
+
 bool strategic_supported(const ResourceType& t) {
   return !t.custom && (t.group.empty() || t.group == "apps");
 }
 
 }  // namespace
 
-ObjectStore::ObjectStore(TypeRegistry& types, std::string data_dir, size_t event_window)
-    : types_(types), files_(std::move(data_dir)), window_(event_window) {
+ObjectStore::ObjectStore(TypeRegistry& types, std::string data_dir, size_t event_window, size_t window_bytes)
+    : types_(types), files_(std::move(data_dir)), window_(event_window), window_bytes_(window_bytes) {
   load();
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     auto nst = types_.find("", "v1", "namespaces");
@@ -300,8 +319,13 @@ void ObjectStore::remove_namespace_contents(const std::string& ns) {
 }
 
 void ObjectStore::record(const ResourceType& t, const std::string& ns, const std::string& type, const Shared& obj) {
-  events_.push_back({type, obj, rv_, t.group, t.plural, t.namespaced ? ns : ""});
-  while (events_.size() > window_) events_.pop_front();
+  const size_t bytes = approximate_bytes(*obj);
+  events_.push_back({type, obj, rv_, t.group, t.plural, t.namespaced ? ns : "", bytes});
+  kept_bytes_ += bytes;
+  while (events_.size() > window_ || (kept_bytes_ > window_bytes_ && events_.size() > 1)) {
+    kept_bytes_ -= events_.front().bytes;
+    events_.pop_front();
+  }
   changed_.notify_all();
 }
 

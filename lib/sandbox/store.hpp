@@ -50,6 +50,7 @@ struct ObjectChange {
   std::shared_ptr<const nlohmann::json> object;
   uint64_t resource_version = 0;
   std::string group, plural, namespace_;
+  size_t bytes = 0;  // about what the object takes: the window is bounded in bytes too
 };
 
 class ObjectStore {
@@ -57,7 +58,10 @@ class ObjectStore {
   using Shared = std::shared_ptr<const nlohmann::json>;
   // `data_dir` empty: in memory only. Otherwise state is loaded from DATA_DIR and each write
   // replaces only the file of the object it changed (see object_files.hpp).
-  ObjectStore(TypeRegistry& types, std::string data_dir = "", size_t event_window = 10000);
+  // The watch window keeps the last `event_window` changes, and fewer when their objects take more
+  // than `window_bytes` (a large object written often, such as a rollout's state ConfigMap).
+  ObjectStore(TypeRegistry& types, std::string data_dir = "", size_t event_window = 10000,
+              size_t window_bytes = size_t{256} << 20);
 
   Result<nlohmann::json> create(const ResourceType& t, const std::string& ns, nlohmann::json obj,
                                 const WriteOptions& o);
@@ -101,6 +105,8 @@ class ObjectStore {
   TypeRegistry& types_;
   ObjectFiles files_;
   size_t window_;
+  size_t window_bytes_;
+  size_t kept_bytes_ = 0;  // of the objects in events_
   mutable std::shared_mutex mu_;
   mutable std::condition_variable_any changed_;
   std::map<Key, Shared> objects_;

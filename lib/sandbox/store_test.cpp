@@ -263,6 +263,25 @@ TEST_CASE("concurrent JSON patches guarded by a resourceVersion test lose no upd
   for (int t = 0; t < 16; ++t) CHECK((*f.store.get(f.cm, "default", "own" + std::to_string(t)))["data"]["n"] == "19");
 }
 
+TEST_CASE("the watch window is bounded in bytes as well as in changes", "[sandbox][store]") {
+  TypeRegistry types;
+  ObjectStore store(types, "", 100, 4000);  // 100 changes, or about 4 kB of objects
+  auto cm = *types.find("", "v1", "configmaps");
+  const uint64_t start = store.resource_version();
+  json big = configmap("big");
+  big["data"]["k"] = std::string(1000, 'x');
+  REQUIRE(store.create(cm, "default", big, {}).ok());
+  CHECK(store.changes_after(start));
+  for (int i = 0; i < 5; ++i) {
+    big["data"]["k"] = std::string(1000, 'a' + i);
+    REQUIRE(store.update(cm, "default", "big", big, {}).ok());
+  }
+  CHECK_FALSE(store.changes_after(start));  // 6 changes, but more than 4 kB
+  auto recent = store.changes_after(store.resource_version() - 2);
+  REQUIRE(recent);
+  CHECK(recent->size() == 2);
+}
+
 TEST_CASE("changes_after hands out every change after a resourceVersion, or nullopt past the window",
           "[sandbox][store]") {
   Fixture f;  // a window of 5
