@@ -9,8 +9,8 @@ ROLLOUT_PACKAGES=(
   # libraries (REFERENCE.md: C++ libraries in Debian bookworm)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev
   libcpp-httplib-dev libdtl-dev catch2 libssl-dev
-  # tests: schema cross-check, completion scripts in every shell
-  python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus
+  # tests: schema cross-check, completion scripts in every shell; GNU time for the benchmarks' peak RSS
+  python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus time
 )
 
 rollout_install_deps() {

@@ -98,10 +98,11 @@ Result<PodScrapes> ScrapeProvider::scrape(k8s::Client& client,
   return out;
 }
 
-// The gate starts warm: the scrape at its start is the first window's beginning, so the first
-// measurement, an interval later, judges a real window.
+// The gate starts warm: the scrape at its start is a window's beginning, so the first
+// measurement, an interval later, judges a real window. The history is kept: the provider is
+// shared by every tracker of the gate (background and analysis), and their windows start at
+// whichever scrape is old enough (ScrapeHistory).
 void ScrapeProvider::begin(k8s::Client& client, const GateTargets& targets) {
-  last_.clear();
   (void)measure(client, targets);
 }
 
@@ -136,35 +137,51 @@ Measurement ScrapeProvider::measure(k8s::Client& client, const GateTargets& targ
   if (stable) all.insert(all.end(), stable->endpoints.begin(), stable->endpoints.end());
   auto scraped = scrape(client, all);
   if (!scraped.ok()) return {Verdict::error, std::nullopt, scraped.error().message};
-  PodScrapes previous = std::exchange(last_, std::move(*scraped));  // pods gone drop out here
-  if (sequential_) return judge_sequential(*canary, *stable, previous);
-  if (query_.from == "stable") return judge_reading(*stable, std::nullopt, previous);
-  if (query_.from == "all") {
-    Version both = *canary;
-    both.what = "canary and stable";
-    both.pods.insert(both.pods.end(), stable->pods.begin(), stable->pods.end());
-    std::sort(both.pods.begin(), both.pods.end());
-    both.pods.erase(std::unique(both.pods.begin(), both.pods.end()), both.pods.end());
-    both.matchers.clear();
-    return judge_reading(both, gate_.compare ? stable : std::nullopt, previous);
-  }
-  return judge_reading(*canary, stable, previous);
+  // The sequential test adds up consecutive windows' counts: its windows must not overlap.
+  const double now = steady_seconds();
+  const double min_age = sequential_ ? 0 : std::chrono::duration<double>(gate_.interval).count();
+  static const PodScrapes kNone;
+  const PodScrapes* start = history_.start_for(now, min_age);
+  const PodScrapes& previous = start ? *start : kNone;
+  const PodScrapes& current = *scraped;
+  Measurement m = [&] {
+    if (sequential_) return judge_sequential(*canary, *stable, previous, current);
+    if (query_.from == "stable") return judge_reading(*stable, std::nullopt, previous, current);
+    if (query_.from == "all") {
+      Version both = *canary;
+      both.what = "canary and stable";
+      both.pods.insert(both.pods.end(), stable->pods.begin(), stable->pods.end());
+      std::sort(both.pods.begin(), both.pods.end());
+      both.pods.erase(std::unique(both.pods.begin(), both.pods.end()), both.pods.end());
+      both.matchers.clear();
+      return judge_reading(both, gate_.compare ? stable : std::nullopt, previous, current);
+    }
+    return judge_reading(*canary, stable, previous, current);
+  }();
+  history_.add(now, std::move(*scraped), min_age);  // pods gone drop out of later windows
+  return m;
 }
 
 Measurement ScrapeProvider::judge_reading(const Version& main, const std::optional<Version>& baseline,
-                                          const PodScrapes& previous) {
+                                          const PodScrapes& previous, const PodScrapes& current) {
   const bool windowed = preset_.arithmetic != Arithmetic::gauge_sum && preset_.arithmetic != Arithmetic::gauge_avg;
-  const auto windows = pod_windows(previous, last_, main.pods);
+  const auto windows = pod_windows(previous, current, main.pods);
   const bool any_window = std::any_of(windows.begin(), windows.end(), [](const PodWindow& w) { return w.before; });
   if (windowed && !any_window)
     return {Verdict::inconclusive, std::nullopt,
             fmt::format("first scrape of {} ({} pod(s)): waiting for a window", main.what, main.pods.size())};
   Reading reading;
   reading.detail = fmt::format("{} {} of {} over {} pod(s)", preset_.engine, preset_.metric, main.what, windows.size());
+  if (windowed) {  // how long the window was: a few requests' worth at a small canary share
+    double span = 0;
+    for (const auto& w : windows)
+      if (w.before) span = std::max(span, w.after->at - w.before->at);
+    reading.detail += fmt::format(" in {:.1f}s", span);
+  }
   if (auto v = preset_value(preset_, windows, main.matchers)) reading.values.push_back(*v);
   if (baseline && gate_.compare) {
     std::vector<double> b;
-    if (auto v = preset_value(preset_, pod_windows(previous, last_, baseline->pods), baseline->matchers))
+    if (auto v = preset_value(preset_, pod_windows(previous, current, baseline->pods), baseline->matchers))
       b.push_back(*v);
     reading.baseline = std::move(b);
     reading.detail += ", baseline " + baseline->what;
@@ -175,9 +192,10 @@ Measurement ScrapeProvider::judge_reading(const Version& main, const std::option
 // Cumulative counts are the sum of the windows' increases, so a restarted pod (counter reset,
 // handled per window) or a pod that came or went never makes a count go down. A continuing
 // test is Successful: "not yet credibly worse" is not a failure.
-Measurement ScrapeProvider::judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous) {
+Measurement ScrapeProvider::judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous,
+                                             const PodScrapes& current) {
   auto add = [&](const Version& side, long long& success, long long& failure) {
-    auto counts = request_counts(preset_, pod_windows(previous, last_, side.pods), side.matchers);
+    auto counts = request_counts(preset_, pod_windows(previous, current, side.pods), side.matchers);
     if (!counts) return;
     failure += whole(counts->failed);
     success += whole(counts->total - counts->failed);

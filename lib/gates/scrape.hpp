@@ -1,10 +1,11 @@
 // The direct-scrape gate: every measurement GETs the metrics page of each ready pod of the canary
 // (and, to compare, the stable) pool through the API server's pod proxy, and computes the gate's
-// preset (gates/presets.hpp) over the window since the previous measurement's scrape of the same
-// pod, summed over pods. No Prometheus server is needed. For LoRA canaries both versions are
-// adapters on the same pods, told apart by the `model_name` label.
+// preset (gates/presets.hpp) over a window of at least the gate's interval, summed over pods (see
+// ScrapeHistory). No Prometheus server is needed. For LoRA canaries both versions are adapters on
+// the same pods, told apart by the `model_name` label.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,27 @@ using PodScrapes = std::map<std::string, PodScrape>;  // by pod name
 struct PodWindow {
   const PodScrape* before = nullptr;
   const PodScrape* after = nullptr;
+};
+
+// Where a measurement's window starts. One provider serves every tracker of its gate: a gate that
+// is both a background gate and an analysis step's gate is measured by two trackers in turn, and
+// a window that began at the other tracker's scrape a moment ago holds next to no requests (a 1%
+// canary's window turns NaN, Inconclusive). So a window starts at the newest scrape at least
+// `min_age` seconds (the gate's interval) old, as a Prometheus rate[interval] would, whoever took
+// it; a tracker's own previous scrape is always that old. Without one that old: the oldest kept.
+class ScrapeHistory {
+ public:
+  // The scrapes a window ending at NOW starts from; nullptr before the first scrape.
+  const PodScrapes* start_for(double now, double min_age) const;
+  // Keeps SCRAPED (taken at AT) as the newest, and forgets scrapes no later window can start at.
+  void add(double at, PodScrapes scraped, double min_age);
+
+ private:
+  struct Taken {
+    double at = 0;
+    PodScrapes pods;
+  };
+  std::deque<Taken> kept_;  // oldest first
 };
 
 // The windows of PODS that were scraped both times: a pod new in `current` has none yet, a pod
@@ -69,17 +91,18 @@ class ScrapeProvider : public MetricProvider {
  private:
   struct Version;  // one version: its pods and its selector
   ScrapeProvider(plan::Gate gate, Preset preset, std::optional<SequentialJudge> judge);
-  Result<PodScrapes> scrape(k8s::Client& client,
-                            const std::vector<Endpoint>& endpoints) const;
-  Measurement judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous);
-  Measurement judge_reading(const Version& main, const std::optional<Version>& baseline, const PodScrapes& previous);
+  Result<PodScrapes> scrape(k8s::Client& client, const std::vector<Endpoint>& endpoints) const;
+  Measurement judge_sequential(const Version& canary, const Version& stable, const PodScrapes& previous,
+                               const PodScrapes& current);
+  Measurement judge_reading(const Version& main, const std::optional<Version>& baseline, const PodScrapes& previous,
+                            const PodScrapes& current);
 
   plan::Gate gate_;
   plan::ScrapeQuery query_;
   Preset preset_;
   std::optional<SequentialJudge> sequential_;
   ErrorCounts cumulative_;
-  PodScrapes last_;  // the previous measurement's scrape of each pod
+  ScrapeHistory history_;  // earlier measurements' scrapes of each pod
 };
 
 }  // namespace rollout::gates

@@ -128,3 +128,25 @@ TEST_CASE("scrape: throughput is tokens per second of each pod's own window, sum
                    {"b", page(vllm_page({{"base", 0, 0, 0, 0, 0, 40}}), 5)}};
   CHECK(*preset_value(preset("vllm", "throughput"), pod_windows(before, after, {"a", "b"}), "") == Approx(110));
 }
+
+TEST_CASE("scrape history: a window starts at the newest scrape at least an interval old", "[scrape]") {
+  auto at = [](double t) { return PodScrapes{{"a", page(vllm_page({{"base", t, 0}}), t)}}; };
+  auto start_time = [](const PodScrapes* s) { return s ? s->at("a").at : -1.0; };
+  ScrapeHistory h;
+  CHECK(h.start_for(0, 2) == nullptr);  // the first scrape has no window
+  h.add(0, at(0), 2);
+  CHECK(start_time(h.start_for(1, 2)) == 0);  // nothing an interval old yet: the oldest
+  // Background and step trackers of one gate in turn: 2.1 (step), 2.2 (background), 4.3 (step) ...
+  h.add(2.1, at(2.1), 2);
+  CHECK(start_time(h.start_for(2.2, 2)) == 0);  // not the scrape of 0.1 s ago
+  h.add(2.2, at(2.2), 2);
+  CHECK(start_time(h.start_for(4.3, 2)) == 2.2);  // the newest that is at least 2 s old
+  h.add(4.3, at(4.3), 2);
+  CHECK(start_time(h.start_for(4.4, 2)) == 2.2);
+  CHECK(start_time(h.start_for(10, 2)) == 4.3);
+  // min_age 0 (the sequential test's consecutive windows): the latest scrape.
+  ScrapeHistory seq;
+  seq.add(0, at(0), 0);
+  seq.add(0.1, at(0.1), 0);
+  CHECK(start_time(seq.start_for(0.2, 0)) == 0.1);
+}

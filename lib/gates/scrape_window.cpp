@@ -85,6 +85,19 @@ std::optional<double> rate_over(const Preset& p, const std::vector<PodWindow>& w
 
 }  // namespace
 
+const PodScrapes* ScrapeHistory::start_for(double now, double min_age) const {
+  if (kept_.empty()) return nullptr;
+  for (auto it = kept_.rbegin(); it != kept_.rend(); ++it)
+    if (it->at <= now - min_age) return &it->pods;
+  return &kept_.front().pods;
+}
+
+void ScrapeHistory::add(double at, PodScrapes scraped, double min_age) {
+  kept_.push_back({at, std::move(scraped)});
+  // Later windows end after AT, so they start at this start or a newer one.
+  while (kept_.size() > 1 && kept_[1].at <= at - min_age) kept_.pop_front();
+}
+
 std::vector<PodWindow> pod_windows(const PodScrapes& previous, const PodScrapes& current,
                                    const std::vector<std::string>& pods) {
   std::vector<PodWindow> out;

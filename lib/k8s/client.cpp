@@ -98,6 +98,7 @@ std::string query_join(const std::string& path, const std::string& param) {
 
 Result<HttpResult> Client::call(HttpCall c) {
   for (int attempt = 0;; ++attempt) {
+    ++stats_.requests;
     auto r = transport_->send(c);
     const bool last = attempt + 1 >= retry_.max_attempts;
     if (!r.ok()) {

@@ -1,7 +1,9 @@
 // A Kubernetes API client: discovery (kind -> resource path, cached), get/list/create/update/
 // patch/delete with dryRun, optimistic concurrency, watch with resume and re-list, and retries
 // with capped exponential backoff and jitter for 429 (honouring Retry-After), 5xx and lost
-// connections. Errors carry the API's Status: code, reason and message.
+// connections. Errors carry the API's Status: code, reason and message. One Client may be used
+// from many threads at once: the discovery cache is locked, counters are atomic, and the
+// transport is thread-safe.
 #pragma once
 
 #include <atomic>
@@ -47,7 +49,9 @@ struct WatchOptions {
   std::function<bool()> should_stop;  // polled about once a second while idle
 };
 
+// Counters safe to read while other threads use the client (a Client may serve many threads).
 struct ClientStats {
+  std::atomic<int> requests{0};  // HTTP requests sent: every attempt, watch stream and send_once
   std::atomic<int> retries{0};
   std::atomic<int> watch_resumes{0};
   std::atomic<int> relists{0};
@@ -89,7 +93,10 @@ class Client {
 
   // One request as given, without retries: for paths that are not objects, such as the pod
   // proxy (".../pods/NAME:PORT/proxy/health"), whose 5xx answers are the model server's own.
-  Result<HttpResult> send_once(const HttpCall& call) { return transport_->send(call); }
+  Result<HttpResult> send_once(const HttpCall& call) {
+    ++stats_.requests;
+    return transport_->send(call);
+  }
 
  private:
   Result<HttpResult> call(HttpCall call);

@@ -94,6 +94,7 @@ Status Client::watch(const ApiResource& r, const std::string& ns, const WatchOpt
     std::string buffer;
     bool gone = false;
     std::string stream_error;
+    ++stats_.requests;
     auto status = transport_->stream(c, [&](std::string_view chunk) {
       if (options.should_stop && options.should_stop()) return false;
       buffer.append(chunk);

@@ -1,6 +1,7 @@
 #include <curl/curl.h>
 
 #include <mutex>
+#include <vector>
 
 #include "k8s/exec_credential.hpp"
 #include "k8s/transport.hpp"
@@ -119,8 +120,13 @@ class CurlTransport : public Transport {
   Result<long> perform_once(const HttpCall& call, const std::function<bool(std::string_view)>* on_data,
                             std::string* body, std::string* retry_after) {
     global_init();
-    Handle h(curl_easy_init());
+    Handle h = take_handle();
     if (!h) return make_error(ErrorKind::internal, "curl_easy_init failed");
+    struct GiveBack {  // on every return path: the handle keeps its connection for the next request
+      CurlTransport* self;
+      Handle& h;
+      ~GiveBack() { self->give_back(std::move(h)); }
+    } give_back_on_exit{this, h};
     Headers headers;
     auto setup = configure(h.get(), call, headers);
     if (!setup.ok()) return setup.error();
@@ -152,6 +158,29 @@ class CurlTransport : public Transport {
 
   static std::string strip_query(const std::string& path) { return path.substr(0, path.find('?')); }
 
+  // Easy handles are used by one request at a time; idle ones are kept so that their open
+  // connections (and TLS sessions) serve later requests, from whichever thread.
+  Handle take_handle() {
+    {
+      std::lock_guard lock(idle_mu_);
+      if (!idle_.empty()) {
+        Handle h = std::move(idle_.back());
+        idle_.pop_back();
+        return h;  // reset when given back: live connections and the TLS session cache stay
+      }
+    }
+    return Handle(curl_easy_init());
+  }
+
+  void give_back(Handle h) {
+    if (!h) return;
+    curl_easy_reset(h.get());  // drops pointers into the finished request (body, headers, callbacks' state)
+    std::lock_guard lock(idle_mu_);
+    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(h));
+  }
+
+  static constexpr size_t kMaxIdleHandles = 32;
+
   Status configure(CURL* h, const HttpCall& call, Headers& headers) {
     std::string url = server_url_.empty() ? config_.cluster.server : server_url_;
     while (!url.empty() && url.back() == '/') url.pop_back();
@@ -161,7 +190,9 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout.count()));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    // gzip only, as kube-apiserver answers: libcurl would also offer br, and cpp-httplib servers
+    // (the sandbox) compress with brotli at its slowest quality, seconds per megabyte of JSON.
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (!call.body.empty() || call.method == "POST" || call.method == "PUT" || call.method == "PATCH") {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.c_str());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(call.body.size()));
@@ -247,6 +278,8 @@ class CurlTransport : public Transport {
   std::unique_ptr<ExecCredentialProvider> exec_;
   Headers connect_to_;      // tls-server-name: connect to the real host, verify the given name
   std::string server_url_;  // the URL as seen by TLS when tls-server-name is set
+  std::mutex idle_mu_;
+  std::vector<Handle> idle_;  // declared last: cleaned up before what the handles point at
 };
 
 }  // namespace

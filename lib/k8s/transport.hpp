@@ -29,6 +29,7 @@ struct HttpResult {
   std::string retry_after;  // the Retry-After header, if any
 };
 
+// Implementations are safe to call from many threads at once.
 class Transport {
  public:
   virtual ~Transport() = default;

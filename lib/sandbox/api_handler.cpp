@@ -80,6 +80,21 @@ std::optional<ResourcePath> parse_resource_path(const std::string& path) {
   return r;
 }
 
+json RequestCounts::to_json() const {
+  return {{"requests", total}, {"byVerb", by_verb}, {"byResource", by_resource}};
+}
+
+std::string request_verb(const HttpRequest& req, const std::optional<ResourcePath>& rp, bool watch) {
+  if (!rp || rp->plural.empty()) return "nonResource";
+  if (watch) return "watch";
+  if (req.method == "GET") return rp->name.empty() ? "list" : "get";
+  if (req.method == "POST") return "create";
+  if (req.method == "PUT") return "update";
+  if (req.method == "PATCH") return "patch";
+  if (req.method == "DELETE") return rp->name.empty() ? "deletecollection" : "delete";
+  return "other";
+}
+
 namespace {
 
 HttpResponse json_response(int status, const json& body) {
@@ -105,6 +120,21 @@ void ApiHandler::set_faults(const FaultConfig& f) {
 FaultConfig ApiHandler::faults() const {
   std::lock_guard lock(mu_);
   return faults_;
+}
+
+RequestCounts ApiHandler::request_counts() const {
+  std::lock_guard lock(counts_mu_);
+  return counts_;
+}
+
+void ApiHandler::count(const HttpRequest& req, bool watch) {
+  std::optional<ResourcePath> rp;
+  if (req.path.rfind("/api", 0) == 0) rp = parse_resource_path(req.path);
+  const std::string verb = request_verb(req, rp, watch);
+  std::lock_guard lock(counts_mu_);
+  ++counts_.total;
+  ++counts_.by_verb[verb];
+  if (rp && !rp->plural.empty()) ++counts_.by_resource[rp->group.empty() ? rp->plural : rp->plural + "." + rp->group];
 }
 
 void ApiHandler::stop() {
@@ -167,6 +197,7 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/livez") return {200, "text/plain", "ok", {}};
   if (auto denied = authenticate(req)) return *denied;
   if (req.path.rfind("/sandbox/", 0) == 0) return admin(req);
+  count(req, false);
   if (auto fault = inject_fault(req)) return *fault;
   if (req.path == "/version") return {200, "application/json", server_version_json(), {}};
   if (req.path.rfind("/openapi/", 0) == 0) return openapi(req);
@@ -176,6 +207,15 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
 }
 
 HttpResponse ApiHandler::admin(const HttpRequest& req) {
+  if (req.path == "/sandbox/stats") {
+    if (req.method == "DELETE") {
+      std::lock_guard lock(counts_mu_);
+      counts_ = {};
+    } else if (req.method != "GET") {
+      return error_response(api_error(405, "MethodNotAllowed", "use GET or DELETE"));
+    }
+    return json_response(200, request_counts().to_json());
+  }
   if (req.path != "/sandbox/faults")
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   if (req.method == "GET") return json_response(200, faults().to_json());

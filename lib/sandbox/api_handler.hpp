@@ -49,6 +49,19 @@ struct ResourcePath {
 };
 std::optional<ResourcePath> parse_resource_path(const std::string& path);
 
+// API requests served, by Kubernetes verb (get, list, watch, create, update, patch, delete,
+// deletecollection) and non-resource (discovery, /version, OpenAPI); /sandbox/ and health checks
+// are not counted. GET /sandbox/stats reads them, DELETE /sandbox/stats starts again from zero.
+struct RequestCounts {
+  uint64_t total = 0;
+  std::map<std::string, uint64_t> by_verb;
+  std::map<std::string, uint64_t> by_resource;  // "httproutes.gateway.networking.k8s.io", "configmaps"
+  nlohmann::json to_json() const;
+};
+
+// The verb a request is counted under, as the Kubernetes audit log names it.
+std::string request_verb(const HttpRequest& req, const std::optional<ResourcePath>& rp, bool watch);
+
 struct Credentials {
   std::set<std::string> tokens;                    // accepted bearer tokens
   std::map<std::string, std::string> basic_users;  // user -> password
@@ -73,6 +86,7 @@ class ApiHandler {
 
   void set_faults(const FaultConfig& f);
   FaultConfig faults() const;
+  RequestCounts request_counts() const;
   void stop();
 
   std::string server_version_json() const;
@@ -85,6 +99,7 @@ class ApiHandler {
   HttpResponse openapi(const HttpRequest& req) const;
   HttpResponse resource(const HttpRequest& req);
   HttpResponse proxy(const HttpRequest& req, const ResourcePath& rp);
+  void count(const HttpRequest& req, bool watch);
 
   TypeRegistry& types_;
   ObjectStore& store_;
@@ -94,6 +109,8 @@ class ApiHandler {
   std::mt19937 rng_{12345};
   bool stopping_ = false;
   PodProxy pod_proxy_;
+  mutable std::mutex counts_mu_;
+  RequestCounts counts_;
 };
 
 }  // namespace rollout::sandbox

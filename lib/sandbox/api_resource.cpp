@@ -167,6 +167,7 @@ HttpResponse ApiHandler::proxy(const HttpRequest& req, const ResourcePath& rp) {
 }
 
 int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std::string&)>& write) {
+  count(req, true);
   auto rp = parse_resource_path(req.path);
   std::optional<ResourceType> type;
   if (rp) type = types_.find(rp->group, rp->version, rp->plural);

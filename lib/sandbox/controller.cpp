@@ -67,7 +67,7 @@ json condition(const std::string& type, bool status, const std::string& reason, 
 }
 
 ControllerManager::ControllerManager(ObjectStore& store, TypeRegistry& types, Clock now)
-    : ctx_{store, types, now ? now : [] { return std::chrono::system_clock::now(); }} {}
+    : ctx_{store, types, now ? now : [] { return std::chrono::system_clock::now(); }, StoreChanges{}} {}
 
 ControllerManager::~ControllerManager() {
   stop();
@@ -78,15 +78,29 @@ void ControllerManager::add(std::unique_ptr<Controller> c) {
 }
 
 void ControllerManager::run_once() {
+  auto changes = first_ ? std::nullopt : ctx_.store.changes_after(seen_);
+  if (!changes || first_) seen_ = ctx_.store.resource_version();  // before reading everything: nothing is missed
+  ctx_.changed.everything = !changes.has_value();
+  ctx_.changed.changes = changes ? std::move(*changes) : std::vector<ObjectChange>{};
+  if (!ctx_.changed.changes.empty()) seen_ = ctx_.changed.changes.back().resource_version;
+  first_ = false;
   for (auto& c : controllers_) c->reconcile(ctx_);
 }
 
 void ControllerManager::start(std::chrono::milliseconds period) {
   running_ = true;
+  // A pass runs soon after any write (what level triggers are for: a route is Accepted at its new
+  // generation within milliseconds) and at least every `period` for what time drives (pod
+  // startup, rollouts). Checking the resourceVersion every 10 ms is a shared lock and a read.
   thread_ = std::thread([this, period] {
+    const auto check = std::chrono::milliseconds(10);
     while (running_) {
       run_once();
-      std::this_thread::sleep_for(period);
+      const uint64_t after = ctx_.store.resource_version();
+      const auto deadline = std::chrono::steady_clock::now() + period;
+      do {
+        std::this_thread::sleep_for(check);
+      } while (running_ && ctx_.store.resource_version() == after && std::chrono::steady_clock::now() < deadline);
     }
   });
 }

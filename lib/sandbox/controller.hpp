@@ -1,6 +1,8 @@
 // The sandbox's simulated controllers (gateway, workloads, pods, LoRA syncer): level-triggered
 // reconcilers that read the store and write objects and status back through it, as the real
-// controllers do through an API server. One manager thread runs them in turn.
+// controllers do through an API server. One manager thread runs them in turn; each pass also
+// hands them the store's changes since the previous pass, so that a controller can reconcile only
+// the objects that changed (and what depends on them) instead of rescanning every object.
 #pragma once
 
 #include <atomic>
@@ -17,10 +19,17 @@ namespace rollout::sandbox {
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
+// What changed in the store since the previous pass.
+struct StoreChanges {
+  bool everything = true;             // the first pass, or more changed than the store's window keeps: re-read all
+  std::vector<ObjectChange> changes;  // oldest first; an object may appear more than once
+};
+
 struct ControllerContext {
   ObjectStore& store;
   TypeRegistry& types;
   Clock now;
+  StoreChanges changed{};
   // Every object of a kind, across namespaces.
   std::vector<nlohmann::json> all(const std::string& api_version, const std::string& kind) const;
   std::optional<ResourceType> type(const std::string& api_version, const std::string& kind) const;
@@ -47,6 +56,8 @@ class ControllerManager {
 
  private:
   ControllerContext ctx_;
+  uint64_t seen_ = 0;  // the resourceVersion of the last change handed to the controllers
+  bool first_ = true;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::atomic<bool> running_{false};
   std::thread thread_;

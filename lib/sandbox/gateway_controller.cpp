@@ -1,5 +1,6 @@
 #include "sandbox/gateway_controller.hpp"
 
+#include <map>
 #include <set>
 
 namespace rollout::sandbox {
@@ -9,6 +10,8 @@ using nlohmann::json;
 namespace {
 
 const char* kRouteApi = "gateway.networking.k8s.io/v1";
+const char* kRouteGroup = "gateway.networking.k8s.io";
+const char* kPoolApis[] = {"inference.networking.k8s.io/v1", "inference.networking.x-k8s.io/v1alpha2"};
 
 int64_t generation(const json& obj) {
   return obj["metadata"].value("generation", int64_t{1});
@@ -16,95 +19,178 @@ int64_t generation(const json& obj) {
 std::string ns_of(const json& obj) {
   return obj["metadata"].value("namespace", "");
 }
-
-// Does every backendRef of the route name an object that exists?
-std::string missing_backend(ControllerContext& ctx, const json& route) {
-  for (const auto& rule : route["spec"].value("rules", json::array())) {
-    for (const auto& ref : rule.value("backendRefs", json::array())) {
-      const std::string kind = ref.value("kind", "Service"), group = ref.value("group", "");
-      const std::string name = ref.value("name", "");
-      const std::string ns = ref.value("namespace", ns_of(route));
-      std::optional<ResourceType> t;
-      if (kind == "Service" && group.empty()) t = ctx.type("v1", "Service");
-      if (kind == "InferencePool") {
-        t = ctx.type(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
-      }
-      if (!t || !ctx.store.get(*t, ns, name).ok()) return kind + " " + ns + "/" + name;
-    }
-  }
-  return "";
+std::string ns_name(const json& obj) {
+  return ns_of(obj) + "/" + obj["metadata"].value("name", "");
 }
 
+// A backendRef as "group/kind/namespace/name", the same string for a backend object's own change.
+std::string backend_key(const std::string& group, const std::string& kind, const std::string& ns,
+                        const std::string& name) {
+  return group + "/" + kind + "/" + ns + "/" + name;
+}
+
+std::optional<ResourceType> backend_type(ControllerContext& ctx, const std::string& group, const std::string& kind) {
+  if (kind == "Service" && group.empty()) return ctx.type("v1", "Service");
+  if (kind == "InferencePool")
+    return ctx.type(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
+  return std::nullopt;
+}
+
+struct BackendRef {
+  std::string group, kind, ns, name;
+  std::string key() const { return backend_key(group, kind, ns, name); }
+};
+
+std::vector<BackendRef> backend_refs(const json& route) {
+  std::vector<BackendRef> out;
+  for (const auto& rule : route["spec"].value("rules", json::array()))
+    for (const auto& ref : rule.value("backendRefs", json::array()))
+      out.push_back({ref.value("group", ""), ref.value("kind", "Service"), ref.value("namespace", ns_of(route)),
+                     ref.value("name", "")});
+  return out;
+}
+
+// Level-triggered per object: a pass reconciles the Gateways, HTTPRoutes and InferencePools that
+// changed, the routes whose backends appeared or went away, and the pools whose set of routes
+// changed. Two indexes (route -> backends, pool -> routes) answer "what depends on this".
 class GatewayController : public Controller {
  public:
   const char* name() const override { return "gateway"; }
 
   void reconcile(ControllerContext& ctx) override {
-    for (const auto& gw : ctx.all(kRouteApi, "Gateway")) reconcile_gateway(ctx, gw);
-    std::set<std::string> pools_in_use;
-    for (const auto& route : ctx.all(kRouteApi, "HTTPRoute")) reconcile_route(ctx, route, pools_in_use);
-    reconcile_pools(ctx, "inference.networking.k8s.io/v1", pools_in_use, false);
-    reconcile_pools(ctx, "inference.networking.x-k8s.io/v1alpha2", pools_in_use, true);
+    std::set<std::string> gateways, routes, pools;  // "namespace/name"
+    if (ctx.changed.everything) {
+      route_backends_.clear();
+      backend_routes_.clear();
+      pool_routes_.clear();
+      for (const auto& gw : ctx.all(kRouteApi, "Gateway")) gateways.insert(ns_name(gw));
+      for (const auto& route : ctx.all(kRouteApi, "HTTPRoute")) routes.insert(ns_name(route));
+      for (const char* api : kPoolApis)
+        for (const auto& pool : ctx.all(api, "InferencePool")) pools.insert(ns_name(pool));
+    }
+    for (const auto& c : ctx.changed.changes) {
+      const std::string key = c.namespace_ + "/" + (*c.object)["metadata"].value("name", "");
+      if (c.group == kRouteGroup && c.plural == "gateways") gateways.insert(key);
+      if (c.group == kRouteGroup && c.plural == "httproutes") routes.insert(key);
+      const bool pool = c.plural == "inferencepools", service = c.group.empty() && c.plural == "services";
+      if (pool) pools.insert(key);
+      if ((pool || service) && c.type != "MODIFIED") {  // a backend appeared or went: its routes resolve anew
+        auto it = backend_routes_.find(backend_key(c.group, pool ? "InferencePool" : "Service", c.namespace_,
+                                                   (*c.object)["metadata"].value("name", "")));
+        if (it != backend_routes_.end()) routes.insert(it->second.begin(), it->second.end());
+      }
+    }
+    for (const auto& key : gateways) reconcile_gateway(ctx, key);
+    for (const auto& key : routes) reconcile_route(ctx, key, pools);
+    for (const auto& key : pools) reconcile_pool(ctx, key);
   }
 
  private:
-  void reconcile_gateway(ControllerContext& ctx, const json& gw) {
+  static std::optional<json> fetch(ControllerContext& ctx, const char* api, const char* kind, const std::string& key) {
+    auto t = ctx.type(api, kind);
+    if (!t) return std::nullopt;
+    const size_t slash = key.find('/');
+    auto obj = ctx.store.get(*t, key.substr(0, slash), key.substr(slash + 1));
+    if (!obj.ok()) return std::nullopt;
+    return *obj;
+  }
+
+  void reconcile_gateway(ControllerContext& ctx, const std::string& key) {
+    auto gw = fetch(ctx, kRouteApi, "Gateway", key);
+    if (!gw) return;
     const std::string now = ctx.timestamp();
     json status = {
         {"addresses", {{{"type", "IPAddress"}, {"value", "127.0.0.1"}}}},
         {"conditions",
-         {condition("Accepted", true, "Accepted", "accepted by the sandbox gateway", generation(gw), now),
-          condition("Programmed", true, "Programmed", "programmed in the sandbox gateway", generation(gw), now)}}};
-    ctx.set_status(gw, status);
+         {condition("Accepted", true, "Accepted", "accepted by the sandbox gateway", generation(*gw), now),
+          condition("Programmed", true, "Programmed", "programmed in the sandbox gateway", generation(*gw), now)}}};
+    ctx.set_status(*gw, status);
   }
 
-  void reconcile_route(ControllerContext& ctx, const json& route, std::set<std::string>& pools) {
-    const std::string now = ctx.timestamp();
-    const std::string missing = missing_backend(ctx, route);
-    json parents = json::array();
-    for (const auto& parent : route["spec"].value("parentRefs", json::array())) {
-      json ref = parent;
-      if (!ref.contains("group")) ref["group"] = "gateway.networking.k8s.io";
-      if (!ref.contains("kind")) ref["kind"] = "Gateway";
-      parents.push_back(
-          {{"parentRef", ref},
-           {"controllerName", kGatewayControllerName},
-           {"conditions",
-            {condition("Accepted", true, "Accepted", "route accepted by the sandbox gateway", generation(route), now),
-             missing.empty() ? condition("ResolvedRefs", true, "ResolvedRefs", "all backend references resolved",
-                                         generation(route), now)
-                             : condition("ResolvedRefs", false, "BackendNotFound", "backend " + missing + " not found",
-                                         generation(route), now)}}});
+  // Replaces what the indexes know of `route_key`'s backends; pools gained or lost go to `pools`.
+  void index_route(const std::string& route_key, const std::vector<BackendRef>& refs, std::set<std::string>& pools) {
+    std::set<std::string> now;
+    for (const auto& r : refs) now.insert(r.key());
+    std::set<std::string>& before = route_backends_[route_key];
+    for (const auto& b : before)
+      if (!now.count(b)) backend_routes_[b].erase(route_key);
+    for (const auto& b : now) backend_routes_[b].insert(route_key);
+    before = now;
+    std::set<std::string> pools_now;
+    for (const auto& r : refs)
+      if (r.kind == "InferencePool") pools_now.insert(r.ns + "/" + r.name);
+    for (auto& [pool, users] : pool_routes_)
+      if (users.count(route_key) && !pools_now.count(pool)) {
+        users.erase(route_key);
+        pools.insert(pool);
+      }
+    for (const auto& pool : pools_now)
+      if (pool_routes_[pool].insert(route_key).second) pools.insert(pool);
+    if (refs.empty()) route_backends_.erase(route_key);
+  }
+
+  void reconcile_route(ControllerContext& ctx, const std::string& key, std::set<std::string>& pools) {
+    auto route = fetch(ctx, kRouteApi, "HTTPRoute", key);
+    const auto refs = route ? backend_refs(*route) : std::vector<BackendRef>{};
+    index_route(key, refs, pools);
+    if (!route) return;
+    std::string missing;
+    for (const auto& ref : refs) {
+      auto t = backend_type(ctx, ref.group, ref.kind);
+      if (!t || !ctx.store.get(*t, ref.ns, ref.name).ok()) {
+        missing = ref.kind + " " + ref.ns + "/" + ref.name;
+        break;
+      }
     }
-    json status = route.value("status", json::object());
+    const std::string now = ctx.timestamp();
+    const int64_t gen = generation(*route);
+    json parents = json::array();
+    for (const auto& parent : (*route)["spec"].value("parentRefs", json::array())) {
+      json ref = parent;
+      if (!ref.contains("group")) ref["group"] = kRouteGroup;
+      if (!ref.contains("kind")) ref["kind"] = "Gateway";
+      parents.push_back({{"parentRef", ref},
+                         {"controllerName", kGatewayControllerName},
+                         {"conditions",
+                          {condition("Accepted", true, "Accepted", "route accepted by the sandbox gateway", gen, now),
+                           missing.empty() ? condition("ResolvedRefs", true, "ResolvedRefs",
+                                                       "all backend references resolved", gen, now)
+                                           : condition("ResolvedRefs", false, "BackendNotFound",
+                                                       "backend " + missing + " not found", gen, now)}}});
+    }
+    json status = route->value("status", json::object());
     status["parents"] = parents;
-    ctx.set_status(route, status);
-    for (const auto& rule : route["spec"].value("rules", json::array()))
-      for (const auto& ref : rule.value("backendRefs", json::array()))
-        if (ref.value("kind", "") == "InferencePool")
-          pools.insert(ref.value("namespace", ns_of(route)) + "/" + ref.value("name", ""));
+    ctx.set_status(*route, status);
   }
 
   // InferencePools referenced by a route are accepted by the gateway (v1: status.parents; v1alpha2: status.parent).
-  void reconcile_pools(ControllerContext& ctx, const std::string& api, const std::set<std::string>& in_use,
-                       bool legacy) {
+  void reconcile_pool(ControllerContext& ctx, const std::string& key) {
+    auto users = pool_routes_.find(key);
+    const bool used = users != pool_routes_.end() && !users->second.empty();
+    if (users != pool_routes_.end() && !used) pool_routes_.erase(users);
     const std::string now = ctx.timestamp();
-    for (const auto& pool : ctx.all(api, "InferencePool")) {
-      const bool used = in_use.count(ns_of(pool) + "/" + pool["metadata"].value("name", ""));
+    for (const char* api : kPoolApis) {
+      auto pool = fetch(ctx, api, "InferencePool", key);
+      if (!pool) continue;
       json parents = json::array();
       if (used) {
         parents.push_back(
             {{"parentRef",
               {{"group", "gateway.networking.k8s.io"}, {"kind", "Gateway"}, {"name", "inference-gateway"}}},
              {"conditions",
-              {condition("Accepted", true, "Accepted", "pool accepted by the sandbox gateway", generation(pool), now),
-               condition("ResolvedRefs", true, "ResolvedRefs", "endpoint picker resolved", generation(pool), now)}}});
+              {condition("Accepted", true, "Accepted", "pool accepted by the sandbox gateway", generation(*pool), now),
+               condition("ResolvedRefs", true, "ResolvedRefs", "endpoint picker resolved", generation(*pool), now)}}});
       }
-      json status = pool.value("status", json::object());
+      const bool legacy = std::string(api) != kPoolApis[0];
+      json status = pool->value("status", json::object());
       status[legacy ? "parent" : "parents"] = parents;
-      ctx.set_status(pool, status);
+      ctx.set_status(*pool, status);
     }
   }
+
+  std::map<std::string, std::set<std::string>> route_backends_;  // route -> backend keys
+  std::map<std::string, std::set<std::string>> backend_routes_;  // backend key -> routes
+  std::map<std::string, std::set<std::string>> pool_routes_;     // pool "namespace/name" -> routes
 };
 
 }  // namespace

@@ -44,6 +44,8 @@ struct SandboxServer::Impl {
 
 namespace {
 
+constexpr size_t kServerThreads = 128;
+
 std::string random_hex(size_t n) {
   std::random_device rd;
   std::string out;
@@ -174,7 +176,13 @@ Status SandboxServer::start() {
     s.server = std::make_unique<httplib::Server>();
   }
   if (!s.server->is_valid()) return make_error(ErrorKind::internal, "cannot set up TLS for the sandbox API server");
-  s.server->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // One thread per open connection: watches hold theirs, and clients that keep connections alive
+  // (kubectl, the engine's concurrent writers) hold theirs between requests.
+  s.server->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  s.server->set_keep_alive_max_count(1000);  // httplib's default, 5, would reconnect every 5 requests
+  // Without it an answer written in more than one piece (TLS records, headers then body) waits
+  // for the client's delayed ACK: ~40 ms per request (Nagle's algorithm).
+  s.server->set_tcp_nodelay(true);
   s.server->set_read_timeout(300, 0);
   route(*s.server, *s.api);
   s.port = s.options.port == 0 ? s.server->bind_to_any_port(s.options.address)

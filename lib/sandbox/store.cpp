@@ -2,10 +2,9 @@
 
 #include "sandbox/server_side_apply.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <regex>
 
@@ -56,14 +55,16 @@ Error invalid(const ResourceType& t, const std::string& name, const std::string&
   return api_error(422, "Invalid", t.kind + " \"" + name + "\" is invalid: " + field_error);
 }
 
+// Strings by their length, everything else a few bytes: cheap, since a big object (a ConfigMap)
+// is a few long strings.
 bool strategic_supported(const ResourceType& t) {
   return !t.custom && (t.group.empty() || t.group == "apps");
 }
 
 }  // namespace
 
-ObjectStore::ObjectStore(TypeRegistry& types, std::string data_dir, size_t event_window)
-    : types_(types), data_dir_(std::move(data_dir)), window_(event_window) {
+ObjectStore::ObjectStore(TypeRegistry& types, std::string data_dir, size_t event_window, size_t window_bytes)
+    : types_(types), files_(std::move(data_dir)), window_(event_window), window_bytes_(window_bytes) {
   load();
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     auto nst = types_.find("", "v1", "namespaces");
@@ -76,7 +77,7 @@ ObjectStore::Key ObjectStore::key_of(const ResourceType& t, const std::string& n
 }
 
 uint64_t ObjectStore::resource_version() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   return rv_;
 }
 
@@ -101,7 +102,7 @@ Result<json> ObjectStore::create(const ResourceType& t, const std::string& ns, j
                        "or '.', and must start and end with an alphanumeric character");
   if (meta.contains("resourceVersion") && !meta["resourceVersion"].get<std::string>().empty())
     return api_error(400, "BadRequest", "resourceVersion should not be set on objects to be created");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (t.namespaced) {
     if (meta.contains("namespace") && meta["namespace"] != ns)
       return api_error(400, "BadRequest",
@@ -130,40 +131,65 @@ Result<json> ObjectStore::store_locked(const ResourceType& t, const std::string&
                                        const WriteOptions& o) {
   if (o.dry_run) return obj;
   obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
-  objects_[key_of(t, ns, obj["metadata"]["name"])] = obj;
+  const Key key = key_of(t, ns, obj["metadata"]["name"]);
+  auto stored = std::make_shared<const json>(obj);
+  objects_[key] = stored;
   if (t.kind == "CustomResourceDefinition") (void)types_.register_crd(obj);
-  record(t, ns, event, obj);
-  save();
+  record(t, ns, event, stored);
+  files_.write(key, obj);
   return obj;
 }
 
 Result<json> ObjectStore::get(const ResourceType& t, const std::string& ns, const std::string& name) const {
-  std::lock_guard lock(mu_);
-  auto it = objects_.find(key_of(t, ns, name));
-  if (it == objects_.end()) return not_found(t, name);
-  return it->second;
+  Shared found;
+  {
+    std::shared_lock lock(mu_);
+    auto it = objects_.find(key_of(t, ns, name));
+    if (it == objects_.end()) return not_found(t, name);
+    found = it->second;
+  }
+  return *found;  // copied outside the lock
 }
 
-Result<json> ObjectStore::list(const ResourceType& t, const std::string& ns, const ListOptions& o) const {
-  std::lock_guard lock(mu_);
-  json items = json::array();
+std::vector<ObjectStore::Shared> ObjectStore::objects_locked(const ResourceType& t, const std::string& ns) const {
+  std::vector<Shared> out;
   const std::string prefix = t.group + "/" + t.plural + "/" + (t.namespaced ? ns : "");
   for (auto it = objects_.lower_bound(prefix); it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
     if (!ns.empty() && t.namespaced && it->first.compare(prefix.size(), 1, "/") != 0) continue;
-    if (o.labels && !o.labels->matches(labels_of(it->second))) continue;
-    if (o.fields && !o.fields->matches(it->second)) continue;
-    items.push_back(it->second);
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<ObjectStore::Shared> ObjectStore::objects(const ResourceType& t, const std::string& ns) const {
+  std::shared_lock lock(mu_);
+  return objects_locked(t, ns);
+}
+
+Result<json> ObjectStore::list(const ResourceType& t, const std::string& ns, const ListOptions& o) const {
+  std::vector<Shared> found;
+  uint64_t rv = 0;
+  {
+    std::shared_lock lock(mu_);
+    found = objects_locked(t, ns);
+    rv = rv_;
+  }
+  json items = json::array();  // selected and copied outside the lock: stored objects never change
+  for (const auto& obj : found) {
+    if (o.labels && !o.labels->matches(labels_of(*obj))) continue;
+    if (o.fields && !o.fields->matches(*obj)) continue;
+    items.push_back(*obj);
   }
   return json{{"apiVersion", t.api_version()},
               {"kind", t.list_kind()},
-              {"metadata", {{"resourceVersion", std::to_string(rv_)}}},
-              {"items", items}};
+              {"metadata", {{"resourceVersion", std::to_string(rv)}}},
+              {"items", std::move(items)}};
 }
 
 Result<json> ObjectStore::update(const ResourceType& t, const std::string& ns, const std::string& name, json obj,
                                  const WriteOptions& o) {
   if (!obj.is_object()) return api_error(400, "BadRequest", "the request body must be a JSON object");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   return update_locked(t, ns, name, std::move(obj), o);
 }
 
@@ -171,7 +197,8 @@ Result<json> ObjectStore::update_locked(const ResourceType& t, const std::string
                                         const WriteOptions& o) {
   auto it = objects_.find(key_of(t, ns, name));
   if (it == objects_.end()) return not_found(t, name);
-  const json& old = it->second;
+  const Shared keep = it->second;  // store_locked replaces it
+  const json& old = *keep;
   json& meta = obj["metadata"];
   if (!meta.is_object()) meta = json::object();
   if (meta.contains("name") && meta["name"] != name)
@@ -231,10 +258,10 @@ Result<json> ObjectStore::patch(const ResourceType& t, const std::string& ns, co
   Result<json> patched = json();
   if (type == PatchType::apply) {
     if (!body.is_object()) return api_error(400, "BadRequest", "an applied configuration must be an object");
-    patched = server_side_apply(it->second, body, o.field_manager.empty() ? "unknown" : o.field_manager,
+    patched = server_side_apply(*it->second, body, o.field_manager.empty() ? "unknown" : o.field_manager,
                                 strategic_supported(t));
   } else {
-    patched = apply_patch(it->second, type, body);
+    patched = apply_patch(*it->second, type, body);
   }
   if (!patched.ok()) return patched.error();
   return update_locked(t, ns, name, std::move(*patched), o);
@@ -242,23 +269,25 @@ Result<json> ObjectStore::patch(const ResourceType& t, const std::string& ns, co
 
 Result<json> ObjectStore::remove(const ResourceType& t, const std::string& ns, const std::string& name,
                                  const WriteOptions& o) {
-  std::lock_guard lock(mu_);
-  auto it = objects_.find(key_of(t, ns, name));
+  std::unique_lock lock(mu_);
+  const Key key = key_of(t, ns, name);
+  auto it = objects_.find(key);
   if (it == objects_.end()) return not_found(t, name);
-  json obj = it->second;
+  json obj = *it->second;
   if (o.dry_run) return obj;
   objects_.erase(it);
+  files_.remove(key);
   obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
-  record(t, ns, "DELETED", obj);
+  record(t, ns, "DELETED", std::make_shared<const json>(obj));
   if (t.kind == "Namespace") remove_namespace_contents(name);
   if (t.kind == "CustomResourceDefinition") types_.unregister_crd(obj);
-  save();
+  files_.write_resource_version(rv_);  // no object file holds the counter a delete advanced
   return obj;
 }
 
 void ObjectStore::remove_namespace_contents(const std::string& ns) {
   for (auto it = objects_.begin(); it != objects_.end();) {
-    const json& obj = it->second;
+    const json& obj = *it->second;
     if (obj["metadata"].value("namespace", "") != ns) {
       ++it;
       continue;
@@ -266,70 +295,27 @@ void ObjectStore::remove_namespace_contents(const std::string& ns) {
     auto t = types_.find_kind(obj.value("apiVersion", ""), obj.value("kind", ""));
     json gone = obj;
     gone["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    if (t) record(*t, ns, "DELETED", gone);
+    if (t) record(*t, ns, "DELETED", std::make_shared<const json>(std::move(gone)));
+    files_.remove(it->first);
     it = objects_.erase(it);
   }
 }
 
-void ObjectStore::record(const ResourceType& t, const std::string& ns, const std::string& type, const json& obj) {
-  events_.push_back({type, obj, rv_, t.group, t.plural, t.namespaced ? ns : ""});
-  while (events_.size() > window_) events_.pop_front();
-  changed_.notify_all();
-}
-
-Result<std::vector<WatchEvent>> ObjectStore::events_after(const ResourceType& t, const std::string& ns, uint64_t after,
-                                                          std::chrono::steady_clock::time_point until) const {
-  std::unique_lock lock(mu_);
-  const uint64_t woken = wake_generation_;
-  for (;;) {
-    const uint64_t oldest = events_.empty() ? rv_ + 1 : events_.front().resource_version;
-    if (after + 1 < oldest && after < rv_)
-      return api_error(410, "Expired",
-                       "too old resource version: " + std::to_string(after) + " (" + std::to_string(oldest - 1) + ")");
-    std::vector<WatchEvent> out;
-    for (const auto& e : events_) {
-      if (e.resource_version <= after || e.group != t.group || e.plural != t.plural) continue;
-      if (!ns.empty() && e.namespace_ != ns) continue;
-      out.push_back(e);
-    }
-    if (!out.empty() || wake_generation_ != woken) return out;
-    if (changed_.wait_until(lock, until) == std::cv_status::timeout) return std::vector<WatchEvent>{};
-  }
-}
-
-void ObjectStore::wake_all() {
-  std::lock_guard lock(mu_);
-  ++wake_generation_;
-  changed_.notify_all();
-}
-
-void ObjectStore::save() const {
-  if (data_dir_.empty()) return;
-  json state = {{"resourceVersion", rv_}, {"objects", json::array()}};
-  for (const auto& [key, obj] : objects_) state["objects"].push_back(obj);
-  std::filesystem::create_directories(data_dir_);
-  const std::string path = data_dir_ + "/objects.json", tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << state.dump();
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 void ObjectStore::load() {
-  if (data_dir_.empty()) return;
-  std::ifstream in(data_dir_ + "/objects.json");
-  if (!in) return;
-  json state = json::parse(in, nullptr, false);
-  if (state.is_discarded()) return;
-  rv_ = state.value("resourceVersion", uint64_t{1});
-  auto objects = state.value("objects", json::array());
-  for (const auto& obj : objects)  // CRDs first, so that their kinds resolve
+  auto loaded = files_.load();
+  rv_ = loaded.resource_version;
+  for (const auto& obj : loaded.objects)  // CRDs first, so that their kinds resolve
     if (obj.value("kind", "") == "CustomResourceDefinition") (void)types_.register_crd(obj);
-  for (const auto& obj : objects) {
+  for (const auto& obj : loaded.objects) {
     auto t = types_.find_kind(obj.value("apiVersion", ""), obj.value("kind", ""));
     if (!t) continue;
-    objects_[key_of(*t, obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""))] = obj;
+    const Key key = key_of(*t, obj["metadata"].value("namespace", ""), obj["metadata"].value("name", ""));
+    objects_[key] = std::make_shared<const json>(obj);
+    if (loaded.single_file) files_.write(key, obj);  // converted to one file per object
+  }
+  if (loaded.single_file) {
+    files_.write_resource_version(rv_);
+    files_.remove_single_file();
   }
 }
 

@@ -1,7 +1,13 @@
 #include "sandbox/store.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 using namespace rollout;
 using namespace rollout::sandbox;
@@ -150,4 +156,144 @@ TEST_CASE("a CRD registers its kind and objects persist across restarts", "[sand
   REQUIRE(w.ok());
   CHECK(w->at("spec").at("size") == 3);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// The inode of an object's file: an atomic replace gives the file a new one.
+ino_t inode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("rollout-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("a write persists only the object it changed, and a restart reads them all back", "[sandbox][store]") {
+  auto dir = fresh_dir("store-files");
+  TypeRegistry types;
+  auto cm = *types.find("", "v1", "configmaps");
+  uint64_t rv_after_delete = 0;
+  {
+    ObjectStore store(types, dir.string());
+    for (int i = 0; i < 20; ++i) REQUIRE(store.create(cm, "default", configmap("c" + std::to_string(i)), {}).ok());
+    std::map<std::string, ino_t> before;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "objects"))
+      before[e.path().filename().string()] = inode_of(e.path());
+    REQUIRE(before.size() >= 20);
+    json changed = configmap("c7");
+    changed["data"]["k"] = "w";
+    REQUIRE(store.update(cm, "default", "c7", changed, {}).ok());
+    REQUIRE(store.remove(cm, "default", "c8", {}).ok());
+    rv_after_delete = store.resource_version();
+    std::vector<std::string> rewritten, gone;
+    for (const auto& [file, inode] : before) {
+      if (!std::filesystem::exists(dir / "objects" / file))
+        gone.push_back(file);
+      else if (inode_of(dir / "objects" / file) != inode)
+        rewritten.push_back(file);
+    }
+    CHECK(rewritten == std::vector<std::string>{"_configmaps_default_c7.json"});
+    CHECK(gone == std::vector<std::string>{"_configmaps_default_c8.json"});
+  }
+  ObjectStore store(types, dir.string());
+  CHECK(store.resource_version() == rv_after_delete);  // a delete's resourceVersion is not handed out again
+  CHECK((*store.get(cm, "default", "c7"))["data"]["k"] == "w");
+  CHECK_FALSE(store.get(cm, "default", "c8").ok());
+  CHECK((*store.list(cm, "default", {}))["items"].size() == 19);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a data directory in the older single-file format is read and converted", "[sandbox][store]") {
+  auto dir = fresh_dir("store-convert");
+  std::filesystem::create_directories(dir);
+  json old = {{"resourceVersion", 42},
+              {"objects",
+               {{{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", {{"name", "kept"}, {"namespace", "default"}, {"resourceVersion", "41"}}},
+                 {"data", {{"k", "v"}}}}}}};
+  std::ofstream(dir / "objects.json") << old.dump();
+  TypeRegistry types;
+  auto cm = *types.find("", "v1", "configmaps");
+  {
+    ObjectStore store(types, dir.string());
+    CHECK(store.get(cm, "default", "kept").ok());
+    CHECK(store.resource_version() >= 42);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "objects.json"));
+  CHECK(std::filesystem::exists(dir / "objects" / "_configmaps_default_kept.json"));
+  ObjectStore again(types, dir.string());
+  CHECK(again.get(cm, "default", "kept").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("concurrent JSON patches guarded by a resourceVersion test lose no update", "[sandbox][store]") {
+  Fixture f;
+  REQUIRE(f.store.create(f.cm, "default", configmap("counter"), {}).ok());
+  for (int i = 0; i < 16; ++i) REQUIRE(f.store.create(f.cm, "default", configmap("own" + std::to_string(i)), {}).ok());
+  std::atomic<int> conflicts{0}, failed{0};  // Catch2 assertions are not for other threads
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 20; ++n) {
+        for (;;) {  // read-modify-write of a shared object, as the engine's writers do
+          json current = *f.store.get(f.cm, "default", "counter");
+          const int value = std::stoi(current["data"].value("n", std::string("0")));
+          json ops = {{{"op", "test"},
+                       {"path", "/metadata/resourceVersion"},
+                       {"value", current["metadata"]["resourceVersion"]}},
+                      {{"op", "add"}, {"path", "/data/n"}, {"value", std::to_string(value + 1)}}};
+          if (f.store.patch(f.cm, "default", "counter", PatchType::json, ops, {}).ok()) break;
+          ++conflicts;
+        }
+        json own = {{{"op", "add"}, {"path", "/data/n"}, {"value", std::to_string(n)}}};
+        if (!f.store.patch(f.cm, "default", "own" + std::to_string(t), PatchType::json, own, {}).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failed == 0);
+  CHECK((*f.store.get(f.cm, "default", "counter"))["data"]["n"] == "320");
+  for (int t = 0; t < 16; ++t) CHECK((*f.store.get(f.cm, "default", "own" + std::to_string(t)))["data"]["n"] == "19");
+}
+
+TEST_CASE("the watch window is bounded in bytes as well as in changes", "[sandbox][store]") {
+  TypeRegistry types;
+  ObjectStore store(types, "", 100, 4000);  // 100 changes, or about 4 kB of objects
+  auto cm = *types.find("", "v1", "configmaps");
+  const uint64_t start = store.resource_version();
+  json big = configmap("big");
+  big["data"]["k"] = std::string(1000, 'x');
+  REQUIRE(store.create(cm, "default", big, {}).ok());
+  CHECK(store.changes_after(start));
+  for (int i = 0; i < 5; ++i) {
+    big["data"]["k"] = std::string(1000, 'a' + i);
+    REQUIRE(store.update(cm, "default", "big", big, {}).ok());
+  }
+  CHECK_FALSE(store.changes_after(start));  // 6 changes, but more than 4 kB
+  auto recent = store.changes_after(store.resource_version() - 2);
+  REQUIRE(recent);
+  CHECK(recent->size() == 2);
+}
+
+TEST_CASE("changes_after hands out every change after a resourceVersion, or nullopt past the window",
+          "[sandbox][store]") {
+  Fixture f;  // a window of 5
+  const uint64_t start = f.store.resource_version();
+  REQUIRE(f.store.create(f.cm, "default", configmap("a"), {}).ok());
+  REQUIRE(f.store.create(f.route, "default", json{{"metadata", {{"name", "r"}}}, {"spec", json::object()}}, {}).ok());
+  auto changes = f.store.changes_after(start);
+  REQUIRE(changes);
+  REQUIRE(changes->size() == 2);
+  CHECK(changes->at(1).plural == "httproutes");
+  CHECK((*changes->at(1).object)["metadata"]["name"] == "r");
+  CHECK(f.store.changes_after(f.store.resource_version())->empty());
+  for (int i = 0; i < 6; ++i) REQUIRE(f.store.create(f.cm, "default", configmap("b" + std::to_string(i)), {}).ok());
+  CHECK_FALSE(f.store.changes_after(start));
 }

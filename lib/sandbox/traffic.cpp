@@ -76,19 +76,17 @@ std::optional<TrafficGenerator::Target> TrafficGenerator::pick_pod(const json& r
   std::map<std::string, std::string> labels;
   for (auto it = sel.begin(); it != sel.end(); ++it)
     if (it->is_string()) labels[it.key()] = *it;
-  ListOptions lo;
-  lo.labels = LabelSelector::from_map(labels);
-  auto pods = store_.list(*types_.find("", "v1", "pods"), ns, lo);
-  std::vector<json> candidates;
-  for (const auto& p : (*pods)["items"])
-    if (ready(p)) candidates.push_back(p);
+  const LabelSelector selector = LabelSelector::from_map(labels);
+  std::vector<ObjectStore::Shared> candidates;  // shared, not copied: this runs for every request
+  for (const auto& p : store_.objects(*types_.find("", "v1", "pods"), ns))
+    if (selector.matches(labels_of(*p)) && ready(*p)) candidates.push_back(p);
   if (candidates.empty()) return std::nullopt;
-  json pod;
+  ObjectStore::Shared pod;
   {
     std::lock_guard lock(mu_);
     pod = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
   }
-  auto server = pods_.find(pod["metadata"].value("uid", ""));
+  auto server = pods_.find((*pod)["metadata"].value("uid", ""));
   if (!server) return std::nullopt;
   Target t{server, server->knobs().model, ns + "/" + ref.value("name", ""), false};
   choose_model(t, ns, ref.value("name", ""));
@@ -137,8 +135,8 @@ std::vector<TrafficGenerator::Target> TrafficGenerator::route_request(const json
 void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std::string& pool) {
   auto im = types_.find_kind("inference.networking.x-k8s.io/v1alpha2", "InferenceModel");
   if (im) {
-    const auto models = store_.list(*im, ns, {});  // named: a range over a temporary's member dangles
-    for (const auto& m : models.ok() ? (*models)["items"] : json::array()) {
+    for (const auto& shared : store_.objects(*im, ns)) {
+      const json& m = *shared;
       if (m["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
       const json targets = m["spec"].value("targetModels", json::array());
       std::lock_guard lock(mu_);
@@ -150,8 +148,8 @@ void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std:
   for (const char* api : {"llm-d.ai/v1alpha2", "inference.networking.x-k8s.io/v1alpha2"}) {
     auto rw = types_.find_kind(api, "InferenceModelRewrite");
     if (!rw) continue;
-    const auto rewrites = store_.list(*rw, ns, {});
-    for (const auto& r : rewrites.ok() ? (*rewrites)["items"] : json::array()) {
+    for (const auto& shared : store_.objects(*rw, ns)) {
+      const json& r = *shared;
       if (r["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
       for (const auto& rule : r["spec"].value("rules", json::array())) {
         const json targets = rule.value("targets", json::array());
@@ -230,19 +228,41 @@ void TrafficGenerator::dispatch_loop() {
   while (running_) {
     std::this_thread::sleep_for(tick);
     owed += options_.rate * 0.05;
-    auto routes = store_.list(*routes_type, "", {});
-    if (!routes.ok()) continue;
+    if (owed < 1) continue;
+    refresh_routes(*routes_type);  // only the routes that changed since the last round
     std::lock_guard lock(mu_);
     for (; owed >= 1; owed -= 1)
-      for (const auto& route : (*routes)["items"])
-        if (queue_.size() < 256) queue_.push_back(route);  // beyond that the clients are saturated
+      for (const auto& [key, route] : routes_) {
+        if (queue_.size() >= 256) break;  // beyond that the clients are saturated
+        queue_.push_back(route);
+      }
     queue_cv_.notify_all();
+  }
+}
+
+void TrafficGenerator::refresh_routes(const ResourceType& routes_type) {
+  auto changes = routes_seen_ ? store_.changes_after(*routes_seen_) : std::nullopt;
+  if (!changes) {  // the first round, or more changed than the store keeps: read them all
+    routes_seen_ = store_.resource_version();
+    routes_.clear();
+    for (auto& route : store_.objects(routes_type, ""))
+      routes_[(*route)["metadata"].value("namespace", "") + "/" + (*route)["metadata"].value("name", "")] = route;
+    return;
+  }
+  for (auto& c : *changes) {
+    routes_seen_ = c.resource_version;
+    if (c.group != routes_type.group || c.plural != routes_type.plural) continue;
+    const std::string key = c.namespace_ + "/" + (*c.object)["metadata"].value("name", "");
+    if (c.type == "DELETED")
+      routes_.erase(key);
+    else
+      routes_[key] = c.object;
   }
 }
 
 void TrafficGenerator::worker_loop() {
   for (;;) {
-    json route;
+    ObjectStore::Shared route;
     {
       std::unique_lock lock(mu_);
       queue_cv_.wait(lock, [this] { return !running_ || !queue_.empty(); });
@@ -250,7 +270,7 @@ void TrafficGenerator::worker_loop() {
       route = std::move(queue_.front());
       queue_.pop_front();
     }
-    send_one(route);
+    send_one(*route);
   }
 }
 

@@ -53,6 +53,8 @@ class TrafficGenerator {
   void deliver(const Target& t);
   void dispatch_loop();
   void worker_loop();
+  // Brings routes_ up to date from the store's changes since the last call.
+  void refresh_routes(const ResourceType& routes_type);
 
   ObjectStore& store_;
   TypeRegistry& types_;
@@ -62,7 +64,9 @@ class TrafficGenerator {
   std::mt19937_64 rng_;
   TrafficStats stats_;
   std::condition_variable queue_cv_;
-  std::deque<nlohmann::json> queue_;  // routes waiting for a worker
+  std::deque<ObjectStore::Shared> queue_;  // routes waiting for a worker
+  std::map<std::string, ObjectStore::Shared> routes_;  // "namespace/name" -> HTTPRoute (dispatcher only)
+  std::optional<uint64_t> routes_seen_;                // resourceVersion routes_ reflects
   std::atomic<bool> running_{false};
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

@@ -259,6 +259,8 @@ stop_sandbox
 start_sandbox || exit 1
 expect_eq "persisted across restart" "50 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
 expect_eq "custom kinds persist" "3" "$(k get widget w1 -o jsonpath='{.spec.size}')"
+expect_eq "one file per object in the data dir" "1" \
+  "$(ls "$work/data/store/objects" | grep -c '^gateway.networking.k8s.io_httproutes_default_llm-route.json$')"
 
 # Token authentication (the kubeconfig's second context) and refusal without credentials.
 expect_eq "token context" "llm-route" "$(k --context rollout-sandbox-token get httproute llm-route -o jsonpath='{.metadata.name}')"
