@@ -53,10 +53,14 @@ k apply -f "$work/bad-deploy.json" >/dev/null
 wait_ready
 
 # The sequential gate fails the new pool on its error counts against the old pool's (the
-# threshold gate error-rate is left out so that the sequential one decides).
+# threshold gate error-rate is left out so that the sequential one decides). ttft-p99 is left out
+# too: at 1% of 60 req/s a 1s window holds 0.6 canary requests and 55% of windows none (NaN,
+# Inconclusive); a 4s analysis that fitted four such windows went over its inconclusiveLimit 3 and
+# paused the rollout for a human until --timeout (exit 5; CI, 2026-12-02). That pause is right
+# for the plan; this case is about the sequential gate.
 test_plan plans/inferencepool-blue-green.yaml "$work/seq.yaml" --name seq-blue-green --keep-gates \
   --prometheus-as-scrape --gate-interval 1s --analysis 4s --pause-duration 1s --add-gate "$sequential" \
-  --drop-gate error-rate
+  --drop-gate error-rate --drop-gate ttft-p99
 before=$(k get httproute llm-route -o json | jq -c '.spec')
 started=$(date +%s)
 "$rollout" plan apply --yes --timeout 120s "$work/seq.yaml" >"$work/seq.out" 2>&1
