@@ -29,7 +29,10 @@ echo "good LoRA canary: $(($(date +%s) - started))s"
 expect_eq "InferenceModel as the seed finishes it" '[{"name":"food-review-2","weight":100}]' \
   "$(k get inferencemodel food-review -o json | jq -c '.spec.targetModels')"
 out=$(cat "$work/im.out" "$work/im.err")
-expect_contains "the first scrape waits for a window" "first scrape of canary adapter food-review-2" "$out"
+# Gates start warm: the scrape at the step's start opens the first window, so no measurement is
+# the "first scrape ... waiting for a window" of a cold start.
+expect_eq "the first measurement judges a window" "" "$(grep -F 'first scrape of' "$work/im.out" | head -1)"
+expect_contains "windows are measured over the adapter's traffic" "of canary adapter food-review-2 over" "$out"
 measured() {  # measured FILE GATE VERDICT: how many measurements of GATE had VERDICT
   jq -c "select(.event==\"gate_measured\" and .gate==\"$2\" and .verdict==\"$3\")" "$1" 2>/dev/null | wc -l
 }
