@@ -12,6 +12,9 @@ ROLLOUT_PACKAGES=(
   # tests: schema cross-check, completion scripts in every shell
   python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus
 )
+# The kubectl suites need a kubectl: any on PATH will do (build machines have v1.32); without
+# one, Debian's kubernetes-client (an older kubectl, v1.20).
+if ! command -v kubectl >/dev/null; then ROLLOUT_PACKAGES+=(kubernetes-client); fi
 
 rollout_install_deps() {
   local missing=()
