@@ -252,13 +252,16 @@ std::optional<Target> decode_target(ReadContext& ctx, const YamlNodePtr& node, c
     r.error("expected exactly one target block: " + quoted_list(names));
     return std::nullopt;
   }
-  if (keys.size() > 1) {
-    r.error_near(keys[1], "only one target block is allowed, found " + quote(keys[0]) + " and " + quote(keys[1]));
-  }
-  for (const auto& kind : kTargetKinds) {
-    if (kind.key == keys[0]) return kind.decode(ctx, r.raw(kind.key), r.child_path(kind.key));
-  }
-  return std::nullopt;
+  // With two blocks either may be the one meant: each is still checked, but the plan has no
+  // target, so that checks against it (strategy, steps, finalize) do not pick one.
+  for (size_t i = 1; i < keys.size(); ++i)
+    r.error_near(keys[i], "only one target block is allowed, found " + quote(keys[0]) + " and " + quote(keys[i]));
+  std::optional<Target> target;
+  for (const auto& key : keys)
+    for (const auto& kind : kTargetKinds)
+      if (kind.key == key) target = kind.decode(ctx, r.raw(kind.key), r.child_path(kind.key));
+  if (keys.size() > 1) return std::nullopt;
+  return target;
 }
 
 }  // namespace rollout::plan

@@ -279,8 +279,11 @@ void ObjectReader::error_at(std::string_view key, const std::string& message) {
 }
 
 void ObjectReader::error_near(std::string_view key, const std::string& message) {
-  auto v = raw(key);
-  ctx_.diags.add(v ? v->pos : pos(), with_path(path_, message));
+  SourcePos at = pos();
+  if (raw(key))
+    for (const auto& [k, v] : node_->entries)
+      if (k->scalar == key) at = k->pos;
+  ctx_.diags.add(at, with_path(path_, message));
 }
 
 }  // namespace rollout::plan

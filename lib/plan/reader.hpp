@@ -61,7 +61,8 @@ class ObjectReader {
   std::optional<nlohmann::json> free_form(std::string_view key);  // any mapping, as JSON
 
   // Report `message` prefixed with a field path: error() at this object, error_at() at the value
-  // of `key` naming that field, error_near() at the value of `key` naming this object.
+  // of `key` naming that field, error_near() at `key` itself naming this object (for a key that
+  // should not be there, whose value may start on a later line).
   void error(const std::string& message);
   void error_at(std::string_view key, const std::string& message);
   void error_near(std::string_view key, const std::string& message);

@@ -145,6 +145,16 @@ void check_adapters(ReadContext& ctx, const Plan& plan, const Decoded& decoded) 
   }
 }
 
+// deleteStable removes the stable backend (InferencePool or Service) that an httpRoute target
+// shifted traffic away from; no other target names a backend to delete.
+void check_finalize(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
+  if (!plan.finalize || !plan.finalize->delete_stable || !decoded.target) return;
+  if (std::holds_alternative<HttpRouteTarget>(plan.target)) return;
+  const std::string path = "spec.finalize.deleteStable";
+  ctx.diags.add(pos_of(ctx, path), path + ": deleteStable deletes the stable backend of an httpRoute target; the " +
+                                       quote(target_key(plan.target)) + " target has none");
+}
+
 // Where column `column` of a condition written in `node` is in the file.
 SourcePos condition_pos(const YamlNode& node, int column) {
   SourcePos pos = node.pos;
@@ -172,6 +182,7 @@ void validate_plan(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
   StepWalk walk;
   for (const auto& step : plan.steps) check_step(ctx, plan, decoded, step, walk);
   check_adapters(ctx, plan, decoded);
+  check_finalize(ctx, plan, decoded);
   if (plan.progress_deadline && plan.progress_deadline->count() == 0)
     ctx.diags.add(pos_of(ctx, "spec.progressDeadline"), "spec.progressDeadline: must be longer than 0s");
 }

@@ -3,6 +3,8 @@
 set -u
 rollout=$1
 src=$2
+. "$src/tests/require.sh"
+require zsh:zsh fish:fish
 pass=0 fail=0
 check() {  # check NAME EXPECTED_EXIT COMMAND...
   local name=$1 want=$2; shift 2
@@ -61,13 +63,9 @@ if [[ " $out " == *" validate "* && " $out " == *" apply "* ]]; then pass=$((pas
 out=$(bash -c 'source completions/rollout.bash; COMP_WORDS=(rollout plan apply --dry-run= x -o ""); COMP_CWORD=6; _rollout; echo "${COMPREPLY[*]}"')
 if [[ "$out" == "text json" ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bash completion of -o values: $out"; fi
 
-if command -v zsh >/dev/null; then
-  check "zsh completion loads" 0 zsh -c "autoload -U compinit && compinit -u -d /tmp/.zcompdump-rollout-\$\$ && source completions/_rollout && (( \${+_comps[rollout]} ))"
-fi
-if command -v fish >/dev/null; then
-  check "fish completion parses" 0 fish --no-execute completions/rollout.fish
-  check "fish completion loads" 0 fish -c "source completions/rollout.fish; complete -C 'rollout pl' | grep -q plan"
-fi
+check "zsh completion loads" 0 zsh -c "autoload -U compinit && compinit -u -d /tmp/.zcompdump-rollout-\$\$ && source completions/_rollout && (( \${+_comps[rollout]} ))"
+check "fish completion parses" 0 fish --no-execute completions/rollout.fish
+check "fish completion loads" 0 fish -c "source completions/rollout.fish; complete -C 'rollout pl' | grep -q plan"
 
 echo "cli_contract: $pass passed, $fail failed"
 [[ $fail == 0 ]]

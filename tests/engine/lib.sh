@@ -1,5 +1,7 @@
 # Shared by the engine suites: a sandbox on a free port, the seeds' objects, kubectl, checks.
 # Expects $rollout, $src and $work to be set.
+. "$src/tests/require.sh"
+require kubectl:kubernetes-client jq:jq python3:python3
 pass=0 fail=0
 sandbox_pid=""
 starts=0

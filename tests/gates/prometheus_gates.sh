@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/rollout-prometheus-gates.XXXXXX)
 . "$src/tests/engine/lib.sh"
 prom_pid=""
 trap '[[ -n $prom_pid ]] && kill $prom_pid 2>/dev/null && wait $prom_pid 2>/dev/null; stop_sandbox; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
-if ! command -v prometheus >/dev/null; then echo "prometheus is not installed"; exit 1; fi
+require prometheus:prometheus curl:curl
 t0=$SECONDS
 elapsed() { echo "  [$((SECONDS - t0))s] $*"; }
 

@@ -4,6 +4,8 @@ set -u
 rollout=$1
 src=$2
 work=$(mktemp -d /tmp/rollout-kubectl-test.XXXXXX)
+. "$src/tests/require.sh"
+require kubectl:kubernetes-client curl:curl python3:python3
 pass=0 fail=0
 sandbox_pid=""
 

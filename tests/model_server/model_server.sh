@@ -4,6 +4,8 @@
 set -u
 rollout=$1
 work=$(mktemp -d /tmp/rollout-model-server-test.XXXXXX)
+. "$(dirname "$0")/../require.sh"
+require curl:curl
 pass=0 fail=0
 pid="" base="" rc=""
 

@@ -13,7 +13,8 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-if ! command -v prometheus >/dev/null; then echo "prometheus is not installed"; exit 1; fi
+. "$src/tests/require.sh"
+require prometheus:prometheus kubectl:kubernetes-client curl:curl python3:python3
 
 "$rollout" sandbox up --port 0 --data-dir "$work/sandbox" --traffic-rate 20 >"$work/sandbox.log" 2>&1 &
 pids+=($!)
