@@ -72,7 +72,8 @@ Status Run::prepare() {
   }
   for (const auto& name : plan_.background)
     if (const auto* gate = plan_.find_gate(name)) background_.emplace_back(*gate);
-  exec_ = make_executor(settings_.mode, seams_.client);
+  hosts_ = actuators::hosts_for(plan_, seams_.client);
+  exec_ = make_executor(settings_.mode, *hosts_);
   return ok_status();
 }
 

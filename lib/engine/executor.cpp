@@ -15,22 +15,11 @@ json set_op(const json& live, const std::string& pointer, const json& value) {
   return {{"op", exists ? "replace" : "add"}, {"path", pointer}, {"value", value}};
 }
 
-Result<k8s::ApiResource> resource_of(k8s::Client& client, const actuators::ObjectRef& ref) {
-  return client.resource(ref.api_version, ref.kind);
-}
-
-Status remove_object(k8s::Client& client, const actuators::ObjectRef& ref, k8s::DryRun dry) {
-  auto r = resource_of(client, ref);
-  if (!r.ok()) return r.error();
-  auto gone = client.remove(*r, ref.namespace_, ref.name, dry);
-  if (!gone.ok() && gone.error().kind != ErrorKind::not_found) return gone.error();
-  return ok_status();
-}
-
-// Writes through the API server: for real, or with dryRun=All.
+// Writes through the objects' host (the API server, or a target's own host): for real, or with
+// dryRun=All.
 class ApiExecutor : public ObjectExecutor {
  public:
-  ApiExecutor(k8s::Client& client, k8s::DryRun dry) : client_(client), dry_(dry) {}
+  ApiExecutor(actuators::ObjectHost& host, k8s::DryRun dry) : host_(host), dry_(dry) {}
   bool mutates() const override { return dry_ == k8s::DryRun::none; }
 
   Result<json> read(const actuators::ObjectRef& ref) override {
@@ -38,9 +27,7 @@ class ApiExecutor : public ObjectExecutor {
       std::lock_guard<std::mutex> g(mu_);
       if (auto it = simulated_.find(ref.key()); it != simulated_.end()) return it->second;
     }
-    auto r = resource_of(client_, ref);
-    if (!r.ok()) return r.error();
-    return client_.get(*r, ref.namespace_, ref.name);
+    return host_.get(ref);
   }
 
   Result<std::vector<json>> read_all(const std::vector<actuators::ObjectRef>& refs) override {
@@ -57,13 +44,10 @@ class ApiExecutor : public ObjectExecutor {
         }
         continue;
       }
-      const auto& first = refs[indexes[0]];
-      auto r = resource_of(client_, first);
-      if (!r.ok()) return r.error();
-      auto list = client_.list(*r, first.namespace_);
+      auto list = host_.list(refs[indexes[0]]);
       if (!list.ok()) return list.error();
       std::map<std::string, json> by_name;
-      for (auto& item : (*list)["items"]) by_name[item["metadata"].value("name", "")] = std::move(item);
+      for (auto& item : *list) by_name[item["metadata"].value("name", "")] = std::move(item);
       for (size_t i : indexes) {
         std::lock_guard<std::mutex> g(mu_);
         if (auto it = simulated_.find(refs[i].key()); it != simulated_.end()) {
@@ -74,49 +58,41 @@ class ApiExecutor : public ObjectExecutor {
         if (it == by_name.end())
           return make_error(ErrorKind::not_found,
                             refs[i].kind + " " + refs[i].name + " not found in namespace " + refs[i].namespace_);
-        // A list's items carry no apiVersion/kind; the objects as a GET returns them do.
-        it->second["apiVersion"] = refs[i].api_version;
-        it->second["kind"] = refs[i].kind;
         out[i] = std::move(it->second);
       }
     }
     return out;
   }
 
-  Status remove(const actuators::ObjectRef& ref) override { return remove_object(client_, ref, dry_); }
+  Status remove(const actuators::ObjectRef& ref) override { return host_.remove(ref, dry_); }
 
   Result<json> write(const actuators::ObjectRef& ref, const json& live, const json& desired,
                      const std::vector<std::string>& fields) override {
-    auto r = resource_of(client_, ref);
-    if (!r.ok()) return r.error();
     const json ops = field_patch(live, desired, fields);
     if (ops.empty()) return live;
     if (dry_ != k8s::DryRun::none) {
       // Whole owned fields are replaced, so the server may apply the ops to its live object.
-      auto written = client_.patch(*r, ref.namespace_, ref.name, k8s::PatchKind::json, ops, dry_);
+      auto written = host_.patch(ref, ops, "", dry_);
       std::lock_guard<std::mutex> g(mu_);
       if (written.ok()) simulated_[ref.key()] = *written;
       return written;
     }
-    const std::string rv = live["metadata"].value("resourceVersion", "");
-    return client_.patch_if_unchanged(*r, ref.namespace_, ref.name, rv, ops, dry_);
+    return host_.patch(ref, ops, live["metadata"].value("resourceVersion", ""), dry_);
   }
 
   Result<json> restore(const actuators::ObjectRef& ref, const FieldValues& original) override {
-    auto r = resource_of(client_, ref);
-    if (!r.ok()) return r.error();
     auto live = read(ref);
     if (!live.ok()) return live.error();
     const json ops = restore_patch(*live, original);
     if (ops.empty()) return live;
-    auto written = client_.patch(*r, ref.namespace_, ref.name, k8s::PatchKind::json, ops, dry_);
+    auto written = host_.patch(ref, ops, "", dry_);
     std::lock_guard<std::mutex> g(mu_);
     if (written.ok() && dry_ != k8s::DryRun::none) simulated_[ref.key()] = *written;
     return written;
   }
 
  private:
-  k8s::Client& client_;
+  actuators::ObjectHost& host_;
   k8s::DryRun dry_;
   std::mutex mu_;
   std::map<std::string, json> simulated_;  // dry-run: objects as the earlier steps left them
@@ -125,7 +101,7 @@ class ApiExecutor : public ObjectExecutor {
 // --dry-run=client: reads live objects once, then only changes its own copies.
 class ClientDryRunExecutor : public ObjectExecutor {
  public:
-  explicit ClientDryRunExecutor(k8s::Client& client) : client_(client) {}
+  explicit ClientDryRunExecutor(actuators::ObjectHost& host) : host_(host) {}
   bool mutates() const override { return false; }
 
   Result<json> read(const actuators::ObjectRef& ref) override {
@@ -133,9 +109,7 @@ class ClientDryRunExecutor : public ObjectExecutor {
       std::lock_guard<std::mutex> g(mu_);
       if (auto it = copies_.find(ref.key()); it != copies_.end()) return it->second;
     }
-    auto r = resource_of(client_, ref);
-    if (!r.ok()) return r.error();
-    auto live = client_.get(*r, ref.namespace_, ref.name);
+    auto live = host_.get(ref);
     std::lock_guard<std::mutex> g(mu_);
     if (live.ok()) copies_[ref.key()] = *live;
     return live;
@@ -165,9 +139,33 @@ class ClientDryRunExecutor : public ObjectExecutor {
   }
 
  private:
-  k8s::Client& client_;
+  actuators::ObjectHost& host_;
   std::mutex mu_;
   std::map<std::string, json> copies_;
+};
+
+// An executor with its own hosts (the cluster only): for callers that have no plan.
+class OwningExecutor : public ObjectExecutor {
+ public:
+  OwningExecutor(ExecMode mode, k8s::Client& client)
+      : hosts_(std::make_unique<actuators::Hosts>(client)), inner_(make_executor(mode, *hosts_)) {}
+  bool mutates() const override { return inner_->mutates(); }
+  Result<json> read(const actuators::ObjectRef& ref) override { return inner_->read(ref); }
+  Result<std::vector<json>> read_all(const std::vector<actuators::ObjectRef>& refs) override {
+    return inner_->read_all(refs);
+  }
+  Result<json> write(const actuators::ObjectRef& ref, const json& live, const json& desired,
+                     const std::vector<std::string>& fields) override {
+    return inner_->write(ref, live, desired, fields);
+  }
+  Result<json> restore(const actuators::ObjectRef& ref, const FieldValues& original) override {
+    return inner_->restore(ref, original);
+  }
+  Status remove(const actuators::ObjectRef& ref) override { return inner_->remove(ref); }
+
+ private:
+  std::unique_ptr<actuators::Hosts> hosts_;
+  std::unique_ptr<ObjectExecutor> inner_;
 };
 
 std::string unescape(std::string token) {
@@ -231,13 +229,17 @@ std::string field_path(const std::string& pointer) {
   return out;
 }
 
-std::unique_ptr<ObjectExecutor> make_executor(ExecMode mode, k8s::Client& client) {
+std::unique_ptr<ObjectExecutor> make_executor(ExecMode mode, actuators::ObjectHost& host) {
   switch (mode) {
-    case ExecMode::dry_run_client: return std::make_unique<ClientDryRunExecutor>(client);
-    case ExecMode::dry_run_server: return std::make_unique<ApiExecutor>(client, k8s::DryRun::server);
+    case ExecMode::dry_run_client: return std::make_unique<ClientDryRunExecutor>(host);
+    case ExecMode::dry_run_server: return std::make_unique<ApiExecutor>(host, k8s::DryRun::server);
     case ExecMode::apply: break;
   }
-  return std::make_unique<ApiExecutor>(client, k8s::DryRun::none);
+  return std::make_unique<ApiExecutor>(host, k8s::DryRun::none);
+}
+
+std::unique_ptr<ObjectExecutor> make_executor(ExecMode mode, k8s::Client& client) {
+  return std::make_unique<OwningExecutor>(mode, client);
 }
 
 }  // namespace rollout::engine

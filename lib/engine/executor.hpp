@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actuators/actuator.hpp"
+#include "actuators/object_host.hpp"
 #include "engine/state.hpp"
 #include "k8s/client.hpp"
 
@@ -38,6 +39,9 @@ class ObjectExecutor {
 // traffic objects before adapters. Returns the API time it took.
 Result<Duration> restore_originals(ObjectExecutor& exec, RolloutState& state);
 
+// Reads and writes through HOST (actuators::Hosts routes each object to where it lives).
+std::unique_ptr<ObjectExecutor> make_executor(ExecMode mode, actuators::ObjectHost& host);
+// The same over the cluster alone, owning its host: for callers without a plan.
 std::unique_ptr<ObjectExecutor> make_executor(ExecMode mode, k8s::Client& client);
 
 // The JSON patch operations that turn the owned fields of `from` into those of `to`.

@@ -82,6 +82,7 @@ class Run {
   std::vector<PlannedStep> steps_;
   std::vector<std::unique_ptr<actuators::Actuator>> actuators_;
   std::map<std::string, std::unique_ptr<gates::MetricProvider>> providers_;
+  std::unique_ptr<actuators::Hosts> hosts_;  // where the target's objects live
   std::unique_ptr<ObjectExecutor> exec_;
   std::unique_ptr<StateStore> own_store_;
   StateStore* store_ = nullptr;
