@@ -249,7 +249,8 @@ Status run_finalize_commands(const plan::Finalize& f, Seams& seams, bool live,
   return ok_status();
 }
 
-// finalize.run, then finalize.deleteStable: the stable backend that no route uses any more.
+// finalize.run, then finalize.deleteStable: the stable backend of each finished route (which now
+// sends everything to the canary), once per backend.
 Status Run::run_finalize() {
   const auto log = [&](const std::string& m) { emit(EventType::info, m); };
   if (auto s = run_finalize_commands(*plan_.finalize, seams_, live_, log); !s.ok()) return s;

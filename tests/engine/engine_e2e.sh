@@ -16,7 +16,7 @@ apply_examples
 wait_ready
 
 # ---- dry runs and diff change nothing -----------------------------------------------------
-test_plan plans/inferencepool-blue-green.yaml "$work/bg.yaml" --finalize "echo finalized > $work/finalized"
+test_plan plans/inferencepool-blue-green.yaml "$work/bg.yaml" --finalize "echo finalized > $work/finalized" --delete-stable
 before=$(spec_of httproute llm-route)
 out=$("$rollout" plan diff "$work/bg.yaml" 2>&1)
 expect_eq "plan diff exits 0" 0 $?
@@ -24,6 +24,7 @@ expect_contains "diff shows the 99/1 weights" "+      weight: 99" "$out"
 expect_contains "diff names the object" "+++ planned/HTTPRoute/llm-route" "$out"
 expect_contains "diff shows the finish" "# step 12/13: finish: only the canary serves" "$out"
 expect_contains "diff shows the finalize command" "would run sh -c echo finalized" "$out"
+expect_contains "diff shows what deleteStable deletes" "would delete InferencePool vllm-llama3-8b-instruct" "$out"
 out=$("$rollout" plan apply --dry-run=server "$work/bg.yaml" -o json 2>&1)
 expect_eq "server dry run exits 0" 0 $?
 expect_contains "server dry run reports diffs" '"event":"object_diff"' "$out"
@@ -57,6 +58,10 @@ expect_eq "the route is the seed's finished route" \
   '[{"group":"inference.networking.k8s.io","kind":"InferencePool","name":"vllm-llama3-8b-instruct-new","weight":100}]' \
   "$(k get httproute llm-route -o json | jq -c '.spec.rules[0].backendRefs')"
 expect_eq "finalize ran" "finalized" "$(cat "$work/finalized" 2>/dev/null)"
+expect_contains "deleteStable names the pool" "deleted InferencePool vllm-llama3-8b-instruct (deleteStable)" "$(cat "$work/bg.out")"
+expect_eq "the old pool is gone" "" "$(k get inferencepool vllm-llama3-8b-instruct -o name --ignore-not-found)"
+expect_eq "the new pool stays" "inferencepool.inference.networking.k8s.io/vllm-llama3-8b-instruct-new" \
+  "$(k get inferencepool vllm-llama3-8b-instruct-new -o name 2>/dev/null)"
 expect_contains "json events: promoted" '"event":"promoted"' "$(cat "$work/bg.out")"
 expect_contains "json events: finished Succeeded" '"outcome":"Succeeded"' "$(cat "$work/bg.out")"
 expect_eq "every stdout line is JSON" "" "$(grep -v '^{' "$work/bg.out")"
@@ -65,7 +70,7 @@ expect_contains "list shows it" "Succeeded" "$("$rollout" list 2>&1)"
 out=$("$rollout" plan apply --yes "$work/bg.yaml" 2>&1)
 expect_eq "re-applying a finished plan exits 0" 0 $?
 expect_contains "and says so" "already succeeded" "$out"
-k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" -f "$src/examples/sandbox/inferencepools.yaml" >/dev/null
 out=$("$rollout" plan apply --yes --until-pause "$work/bg.yaml" 2>&1)
 expect_eq "after the route was reset, the same plan runs again" "90 10" "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
 "$rollout" abort vllm-llama3-8b-blue-green >/dev/null 2>&1

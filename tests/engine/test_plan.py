@@ -22,6 +22,7 @@ p = argparse.ArgumentParser()
 p.add_argument("plan")
 p.add_argument("out")
 p.add_argument("--finalize", default=None, help="shell command for finalize.run (replaces the plan's)")
+p.add_argument("--delete-stable", action="store_true", help="finalize.deleteStable: true")
 p.add_argument("--gate-interval", default="1s")
 p.add_argument("--analysis", default="2s")
 p.add_argument("--no-gates", action="store_true")
@@ -119,6 +120,8 @@ if a.on_failure:
     spec["onFailure"] = a.on_failure
 if a.finalize is not None:
     spec["finalize"] = {"run": [["sh", "-c", a.finalize]]}
+    if a.delete_stable:
+        spec["finalize"]["deleteStable"] = True
 else:
     spec.pop("finalize", None)
 yaml.safe_dump(plan, open(a.out, "w"), sort_keys=False)
