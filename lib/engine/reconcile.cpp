@@ -238,7 +238,11 @@ Run::Tick Run::gates_due() {
       json data = {{"gate", gate.name}, {"verdict", record.verdict}, {"where", where}, {"detail", m.message}};
       if (m.value) data["value"] = *m.value;
       if (gate.dry_run) data["dryRun"] = true;
-      emit(EventType::gate_measured, fmt::format("gate {}: {} ({})", gate.name, record.verdict, m.message), data);
+      // A gate that is both a background gate and the step's is measured by both trackers: say which.
+      emit(EventType::gate_measured,
+           fmt::format("gate {}{}: {} ({})", gate.name, trackers == &background_ ? " (background)" : "", record.verdict,
+                       m.message),
+           data);
       if (auto s = save(); !s.ok()) return s.error();
       if (status == gates::GateStatus::failed)
         return fail(fmt::format("gate {} failed: {}; {}", gate.name, m.message, t.summary()));
