@@ -60,6 +60,10 @@ Result<LocatedRollout> locate_rollout(const GlobalOptions& g, Terminal& t, const
                       "rollout " + name + " is known in two places: " + local->where() + " and " + remote->where() +
                           "; pick one with --state-dir " + engine::default_state_dir() + " or without it in another "
                           "namespace/context");
+  if (!in_dir && !in_cluster)
+    return make_error(ErrorKind::not_found,
+                      "no rollout " + name + ": neither " + local->where() + " nor " + remote->where() +
+                          " exists (another state dir: --state-dir DIR; another namespace: -n)");
   r.client = std::move(*client);
   if (in_dir) {
     r.store = std::move(local);

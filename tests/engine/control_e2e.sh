@@ -105,4 +105,10 @@ expect_eq "--timeout exits 5" 5 $?
 expect_contains "it says why" "--timeout 4s exceeded" "$out"
 expect_eq "after rolling back" "$original" "$(spec_of httproute llm-route)"
 
+# ---- a rollout that is nowhere: the error names both places looked in ---------------------
+out=$(XDG_STATE_HOME=$work/xdg "$rollout" status no-such-rollout 2>&1)
+expect_eq "status of an unknown rollout exits 2" 2 $?
+expect_contains "it names the state dir" "$work/xdg/rollout/no-such-rollout.json" "$out"
+expect_contains "and the ConfigMap" "ConfigMap default/rollout-no-such-rollout" "$out"
+
 summary control_e2e
