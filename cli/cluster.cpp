@@ -58,8 +58,9 @@ Result<LocatedRollout> locate_rollout(const GlobalOptions& g, Terminal& t, const
   if (in_dir && in_cluster)
     return make_error(ErrorKind::usage,
                       "rollout " + name + " is known in two places: " + local->where() + " and " + remote->where() +
-                          "; pick one with --state-dir " + engine::default_state_dir() + " or without it in another "
-                          "namespace/context");
+                          "; --state-dir " + engine::default_state_dir() +
+                          " picks the state file; for the ConfigMap, set XDG_STATE_HOME to a directory without " +
+                          name + ".json (or move " + local->where() + " away)");
   if (!in_dir && !in_cluster)
     return make_error(ErrorKind::not_found,
                       "no rollout " + name + ": neither " + local->where() + " nor " + remote->where() +

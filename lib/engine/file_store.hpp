@@ -1,7 +1,8 @@
 // The state of a rollout kept on this machine, in a state directory (`--state-dir`, default
 // $XDG_STATE_HOME/rollout, else ~/.local/state/rollout), for targets that are not in a cluster or
 // when a user asks for it: <name>.json (the state, written atomically by write + rename),
-// <name>.control.json (requests from other processes, read-modify-written under a flock),
+// <name>.control.json (requests from other processes, read-modify-written under an flock on
+// <name>.control.lock),
 // <name>.history.json, and <name>.lock, an flock(2) held by the running apply, whose text names
 // pid, host and start time. The kernel drops the flock when its holder exits (even by kill -9),
 // so a dead holder's lock is taken over; the descriptor is close-on-exec, so processes the run

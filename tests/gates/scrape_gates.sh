@@ -45,6 +45,56 @@ expect_contains "a continuing sequential test passes its measurement" "sequentia
 # gates' failureLimit (that is what it is for); no gate may fail as a whole.
 expect_eq "no gate failed" "" "$(grep -F '"event":"rolling_back"' "$work/im.out" | head -1)"
 
+# ---- the simplest scrape gate passes a good new pool ------------------------------------------
+# {scrape: {from: canary, preset: vllm, metric: error-rate}, successCondition: "result < 0.05",
+# interval: 2s} with no inconclusiveLimit (0: one Inconclusive measurement pauses the rollout) and
+# no initialDelay, in the analyses and in the background. A window without a canary request is
+# NaN (Inconclusive), so the canary's share is never small: 25% of 60 req/s holds ~30 canary
+# requests per 2s window (the background tracker's first window opens at 0% and the first step
+# moves to 25% at once). The new pool is still the good one from examples/sandbox here.
+cat >"$work/simple.yaml" <<'EOF'
+apiVersion: rollout/v1alpha1
+kind: RolloutPlan
+metadata:
+  name: simple-gate-blue-green
+spec:
+  strategy: blueGreen
+  target:
+    httpRoute:
+      name: llm-route
+      stable: {name: vllm-llama3-8b-instruct}
+      canary: {name: vllm-llama3-8b-instruct-new}
+  steps:
+    - setWeight: 25
+    - analysis: {gates: [error-rate], duration: 7s}
+    - setWeight: 50
+    - analysis: {gates: [error-rate], duration: 5s}
+    - setWeight: 100
+    - analysis: {gates: [error-rate], duration: 5s}
+  gates:
+    - name: error-rate
+      scrape: {from: canary, preset: vllm, metric: error-rate}
+      successCondition: "result < 0.05"
+      interval: 2s
+  background: [error-rate]
+EOF
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+started=$(date +%s)
+"$rollout" plan apply --yes --timeout 120s "$work/simple.yaml" -o json >"$work/simple.out" 2>"$work/simple.err"
+expect_eq "the simple error-rate gate promotes a good pool with exit 0" 0 $?
+echo "simple gate on a good pool: $(($(date +%s) - started))s," \
+  "$(measured "$work/simple.out" error-rate Successful) Successful measurements"
+expect_eq "no measurement of the gate was Inconclusive" 0 "$(measured "$work/simple.out" error-rate Inconclusive)"
+expect_eq "none Failed" 0 "$(measured "$work/simple.out" error-rate Failed)"
+expect_eq "every analysis and the background measured" yes \
+  "$([[ $(measured "$work/simple.out" error-rate Successful) -ge 6 ]] && echo yes || echo no)"
+expect_eq "each analysis and the background measured it" \
+  '["background","spec.steps[1]","spec.steps[3]","spec.steps[5]"]' \
+  "$(jq -sc '[.[] | select(.event=="gate_measured" and .gate=="error-rate") | .where] | unique' "$work/simple.out")"
+expect_eq "nothing paused the run" "" "$(grep -F '"event":"paused"' "$work/simple.out" | head -1)"
+expect_eq "the route is finished on the new pool" "100" \
+  "$(k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}')"
+
 # ---- a new pool failing half its requests ---------------------------------------------------
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
 k get deployment vllm-llama3-8b-instruct-new -o json |
