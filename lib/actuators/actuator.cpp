@@ -21,6 +21,12 @@ ObjectRef object_ref_from_json(const json& j) {
   return {j.value("apiVersion", ""), j.value("kind", ""), j.value("namespace", ""), j.value("name", "")};
 }
 
+Status Actuator::check_all(k8s::Client& client, const std::vector<json>& lives) const {
+  for (const auto& live : lives)
+    if (auto s = check(client, live); !s.ok()) return s;
+  return ok_status();
+}
+
 Status Actuator::verify_all(k8s::Client& client, const std::vector<json>& written, const Position& position,
                             const Wait& wait) const {
   for (const auto& w : written)

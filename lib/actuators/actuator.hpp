@@ -90,6 +90,11 @@ class Actuator {
   // object and field.
   virtual Status check(k8s::Client& client, const nlohmann::json& live) const = 0;
 
+  // check() over all the live objects it manages, before anything changes. The default checks
+  // one after the other; an actuator whose checks read the same object for each (a fleet of
+  // routes onto one canary pool) reads it once.
+  virtual Status check_all(k8s::Client& client, const std::vector<nlohmann::json>& lives) const;
+
   // JSON pointers ("/spec/rules") of the fields it owns in each object: recorded before the first
   // change, watched for drift, restored on rollback.
   virtual std::vector<std::string> managed_fields() const = 0;

@@ -1,6 +1,7 @@
 #include "actuators/http_route.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "actuators/live.hpp"
 
@@ -175,7 +176,7 @@ Result<std::vector<ObjectRef>> HttpRouteActuator::resolve(k8s::Client& client, c
   return out;
 }
 
-Status HttpRouteActuator::check(k8s::Client& client, const json& live) const {
+Result<std::string> HttpRouteActuator::check_rule(const json& live) const {
   auto index = managed_rule(live);
   if (!index.ok()) return index.error();
   const json rule = rules_of(live)[*index];
@@ -187,13 +188,34 @@ Status HttpRouteActuator::check(k8s::Client& client, const json& live) const {
   const json canary = backend_ref(rule, target_.canary);
   if (target_.canary.kind == "Service" && !canary.contains("port"))
     return make_error(ErrorKind::invalid, where + ": the canary Service " + target_.canary.name + " needs a port");
-  const std::string ns = object_namespace(live, client);
+  return where;
+}
+
+Status HttpRouteActuator::check_canary(k8s::Client& client, const std::string& ns, const std::string& where) const {
   auto pool = get_object(client, backend_api_version(target_.canary.kind, target_.canary.group), target_.canary.kind,
                          ns, target_.canary.name);
   if (!pool.ok() && pool.error().kind == ErrorKind::not_found)
     return make_error(ErrorKind::not_found, "canary " + label(target_.canary) + " does not exist in namespace " + ns +
                                                 " (" + where + " would send traffic to it)");
   if (!pool.ok()) return pool.error();
+  return ok_status();
+}
+
+Status HttpRouteActuator::check(k8s::Client& client, const json& live) const {
+  auto where = check_rule(live);
+  if (!where.ok()) return where.error();
+  return check_canary(client, object_namespace(live, client), *where);
+}
+
+Status HttpRouteActuator::check_all(k8s::Client& client, const std::vector<json>& lives) const {
+  std::map<std::string, std::string> namespaces;  // ns -> the first route's `where`, for the message
+  for (const auto& live : lives) {
+    auto where = check_rule(live);
+    if (!where.ok()) return where.error();
+    namespaces.emplace(object_namespace(live, client), *where);
+  }
+  for (const auto& [ns, where] : namespaces)
+    if (auto s = check_canary(client, ns, where); !s.ok()) return s;
   return ok_status();
 }
 

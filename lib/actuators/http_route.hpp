@@ -14,6 +14,8 @@ class HttpRouteActuator : public Actuator {
   std::string name() const override { return "httpRoute"; }
   Result<std::vector<ObjectRef>> resolve(k8s::Client& client, const std::string& ns) const override;
   Status check(k8s::Client& client, const nlohmann::json& live) const override;
+  // The rules of every route, then the canary backend once per namespace (not once per route).
+  Status check_all(k8s::Client& client, const std::vector<nlohmann::json>& lives) const override;
   std::vector<std::string> managed_fields() const override { return {"/spec/rules"}; }
   Result<nlohmann::json> desired(const nlohmann::json& original, const Position& position) const override;
   Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
@@ -30,6 +32,11 @@ class HttpRouteActuator : public Actuator {
   Result<size_t> managed_rule(const nlohmann::json& route) const;
 
  private:
+  // check() without the canary lookup: the managed rule and its backendRefs. Returns where the
+  // canary would be added ("HTTPRoute x: spec.rules[0].backendRefs"), for check_canary's message.
+  Result<std::string> check_rule(const nlohmann::json& live) const;
+  Status check_canary(k8s::Client& client, const std::string& ns, const std::string& where) const;
+
   plan::HttpRouteTarget target_;
 };
 

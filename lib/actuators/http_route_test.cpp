@@ -367,3 +367,32 @@ TEST_CASE("HTTPRoute in a sandbox: a selector resolves every matching route", "[
   CHECK(HttpRouteActuator(t).resolve(*c.client, c.ns).error().message ==
         "HTTPRoute nope not found in namespace default");
 }
+
+TEST_CASE("HTTPRoute in a sandbox: check_all reads the canary pool once for a fleet of routes",
+          "[actuators][httproute]") {
+  testing::SandboxCluster c;
+  json route = seed_route();
+  std::vector<json> lives;
+  for (int i = 0; i < 5; ++i) {
+    route["metadata"] = {{"name", "tenant-" + std::to_string(i)}};
+    lives.push_back(c.create(route));
+  }
+  HttpRouteActuator a(seed_target());
+  auto missing = a.check_all(*c.client, lives);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().kind == ErrorKind::not_found);
+  CHECK_THAT(missing.error().message, Catch::StartsWith("canary InferencePool vllm-llama3-8b-instruct-new does not "
+                                                        "exist in namespace default (HTTPRoute tenant-0:"));
+  c.apply_example("inferencepools.yaml");
+  const int before = c.client->stats().requests;
+  REQUIRE(a.check_all(*c.client, lives).ok());
+  CHECK(c.client->stats().requests - before == 1);  // one GET of the pool, not one per route
+
+  json bad = lives[3];
+  bad["spec"]["rules"][0]["backendRefs"].erase(0);  // no stable backend any more
+  lives[3] = bad;
+  auto invalid = a.check_all(*c.client, lives);
+  REQUIRE_FALSE(invalid.ok());
+  CHECK(invalid.error().kind == ErrorKind::invalid);
+  CHECK_THAT(invalid.error().message, Catch::StartsWith("HTTPRoute tenant-3: spec.rules"));
+}

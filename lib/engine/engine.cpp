@@ -117,6 +117,8 @@ Result<bool> Run::start_or_resume() {
                                     plan_.name, to_string(snap->state->phase), snap->state->step + 1,
                                     snap->state->steps, plan_.name));
     state_ = *snap->state;
+    if (state_.phase != Phase::RollingBack)  // a rollback needs only the recorded values
+      if (auto s = recall_original_objects(); !s.ok()) return s.error();
     steps_ = plan_steps(plan_, state_.replicas);
     emit(EventType::run_resumed,
          fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1, state_.steps,
@@ -189,9 +191,9 @@ Status Run::record_originals() {
     if (!refs.ok()) return refs.error();
     auto lives = exec_->read_all(*refs);
     if (!lives.ok()) return lives.error();
+    if (auto s = act.check_all(seams_.client, *lives); !s.ok()) return s;
     for (size_t k = 0; k < refs->size(); ++k) {
       const json& live = (*lives)[k];
-      if (auto s = act.check(seams_.client, live); !s.ok()) return s;
       ManagedObject o;
       o.ref = (*refs)[k];
       o.actuator = static_cast<int>(i);

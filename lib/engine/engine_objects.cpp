@@ -83,6 +83,32 @@ std::optional<std::string> Run::drift_of(const ManagedObject& o, const FieldValu
   return std::nullopt;
 }
 
+// A resumed run's objects as first read, for the planner: the state keeps only the original
+// values of the owned fields, so each is the live object with those values put back (one LIST per
+// kind). Actuators derive desired objects from their owned fields alone, so they see no difference.
+Status Run::recall_original_objects() {
+  std::vector<size_t> missing;
+  std::vector<actuators::ObjectRef> refs;
+  for (size_t i = 0; i < state_.objects.size(); ++i)
+    if (state_.objects[i].original_object.is_null()) {
+      missing.push_back(i);
+      refs.push_back(state_.objects[i].ref);
+    }
+  if (refs.empty()) return ok_status();
+  auto lives = exec_->read_all(refs);
+  if (!lives.ok()) return lives.error();
+  for (size_t k = 0; k < missing.size(); ++k) {
+    ManagedObject& o = state_.objects[missing[k]];
+    const json& live = (*lives)[k];
+    try {
+      o.original_object = live.patch(restore_patch(live, o.original));
+    } catch (const json::exception& e) {
+      return make_error(ErrorKind::invalid, o.ref.key() + ": cannot put the recorded values back: " + e.what());
+    }
+  }
+  return ok_status();
+}
+
 actuators::Wait Run::verify_wait() {
   actuators::Wait wait;
   wait.timeout = Duration(120000);

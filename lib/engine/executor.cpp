@@ -47,7 +47,12 @@ class ApiExecutor : public ObjectExecutor {
       auto list = host_.list(refs[indexes[0]]);
       if (!list.ok()) return list.error();
       std::map<std::string, json> by_name;
-      for (auto& item : *list) by_name[item["metadata"].value("name", "")] = std::move(item);
+      for (auto& item : *list) {
+        // The name first: json's operator= takes its argument by value, so in `m[name(item)] =
+        // std::move(item)` the item is moved from before its name is read (C++17 order).
+        std::string name = item["metadata"].value("name", "");
+        by_name[std::move(name)] = std::move(item);
+      }
       for (size_t i : indexes) {
         std::lock_guard<std::mutex> g(mu_);
         if (auto it = simulated_.find(refs[i].key()); it != simulated_.end()) {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "actuators/sandbox_fixture.hpp"
+
 namespace rollout::engine {
 
 using nlohmann::json;
@@ -34,6 +36,31 @@ TEST_CASE("field_path writes pointers the way kubectl users read fields", "[engi
   CHECK(field_path("/spec/rules/0/backendRefs/1/weight") == "spec.rules[0].backendRefs[1].weight");
   CHECK(field_path("/data/configmap.yaml") == "data.configmap.yaml");
   CHECK(field_path("/metadata/annotations/a~1b") == "metadata.annotations.a/b");
+}
+
+TEST_CASE("read_all reads a fleet of objects with one LIST, in the order asked", "[engine]") {
+  actuators::testing::SandboxCluster c;
+  std::vector<actuators::ObjectRef> refs;
+  for (const char* name : {"c", "a", "b", "d"}) {
+    c.create({{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}, {"data", {{"k", name}}}});
+    refs.push_back({"v1", "ConfigMap", "default", name});
+  }
+  auto exec = make_executor(ExecMode::apply, *c.client);
+  const int before = c.client->stats().requests;
+  auto lives = exec->read_all(refs);
+  REQUIRE(lives.ok());
+  CHECK(c.client->stats().requests - before == 1);
+  REQUIRE(lives->size() == 4);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    CHECK((*lives)[i]["metadata"]["name"] == refs[i].name);
+    CHECK((*lives)[i]["data"]["k"] == refs[i].name);
+    CHECK((*lives)[i]["kind"] == "ConfigMap");  // as a GET returns it
+  }
+  refs.push_back({"v1", "ConfigMap", "default", "gone"});
+  auto missing = exec->read_all(refs);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().kind == ErrorKind::not_found);
+  CHECK(missing.error().message == "ConfigMap gone not found in namespace default");
 }
 
 }  // namespace rollout::engine

@@ -63,6 +63,7 @@ class Run {
   void stop_watch();
 
   // engine_objects.cpp: writing positions, drift, rollback, what gates see, finalize
+  Status recall_original_objects();
   Result<WriteEnd> write_position(const actuators::Position& p, std::string* message);
   std::optional<std::string> drift_of(const ManagedObject& o, const FieldValues& live,
                                       const FieldValues& desired) const;

@@ -114,8 +114,7 @@ json to_json(const RolloutState& s) {
     objects.push_back({{"ref", actuators::to_json(o.ref)},
                        {"actuator", o.actuator},
                        {"original", fields_to_json(o.original)},
-                       {"written", fields_to_json(o.written)},
-                       {"originalObject", o.original_object}});
+                       {"written", fields_to_json(o.written)}});
   json measurements = json::array();
   for (const auto& m : s.measurements) measurements.push_back(measurement_to_json(m));
   return {{"name", s.name},
@@ -163,7 +162,10 @@ Result<RolloutState> state_from_json(const json& j) {
     m.actuator = o.value("actuator", 0);
     m.original = fields_from_json(o.value("original", json::object()));
     m.written = fields_from_json(o.value("written", json::object()));
-    m.original_object = o.value("originalObject", json::object());
+    // Earlier states kept the whole object (still read); newer ones only the owned fields, and a
+    // resumed run reads the rest from the cluster (Run::recall_original_objects).
+    if (o.contains("originalObject") && o["originalObject"].is_object() && !o["originalObject"].empty())
+      m.original_object = o["originalObject"];
     s.objects.push_back(std::move(m));
   }
   for (const auto& m : j.value("measurements", json::array())) s.measurements.push_back(measurement_from_json(m));

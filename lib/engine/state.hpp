@@ -35,7 +35,10 @@ struct ManagedObject {
   int actuator = 0;      // index into the plan's actuator list
   FieldValues original;  // before the first change
   FieldValues written;   // what this run last wrote (as the API server returned it)
-  nlohmann::json original_object;  // the whole object as first read: the planner's input
+  // The whole object as first read: the planner's input. Not saved (a fleet of objects would
+  // make the state object too big to write at every transition): a resumed run rebuilds it from
+  // the live object with `original` put back, which is all the actuators look at.
+  nlohmann::json original_object;
 };
 
 // One measurement of a gate.

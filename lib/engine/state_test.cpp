@@ -38,6 +38,30 @@ TEST_CASE("the state survives a round trip through JSON", "[engine]") {
   CHECK(back->position == s.position);
 }
 
+TEST_CASE("the state keeps the owned fields' original values, not whole objects; older states still load",
+          "[engine]") {
+  RolloutState s;
+  s.phase = Phase::Progressing;
+  ManagedObject o;
+  o.ref = {"v1", "ConfigMap", "default", "cm"};
+  o.original_object = {{"metadata", {{"name", "cm"}}}, {"data", {{"k", "v"}, {"other", "x"}}}};
+  o.original = read_fields(o.original_object, {"/data/k"});
+  o.written = o.original;
+  s.objects.push_back(o);
+  json saved = to_json(s);
+  CHECK_FALSE(saved["objects"][0].contains("originalObject"));
+  CHECK(saved["objects"][0]["original"] == json{{"/data/k", {{"value", "v"}}}});
+  auto back = state_from_json(saved);
+  REQUIRE(back.ok());
+  CHECK(back->objects[0].original_object.is_null());  // a resumed run reads it back from the cluster
+
+  saved["objects"][0]["originalObject"] = o.original_object;  // as states were saved before
+  auto old = state_from_json(saved);
+  REQUIRE(old.ok());
+  CHECK(old->objects[0].original_object == o.original_object);
+  CHECK(old->objects[0].original == o.original);
+}
+
 TEST_CASE("an unknown phase is an error, not a default", "[engine]") {
   auto r = state_from_json(json{{"phase", "Dancing"}});
   REQUIRE(!r.ok());
