@@ -61,7 +61,7 @@ Status Run::prepare() {
   if (!acts.ok()) return acts.error();
   actuators_ = std::move(*acts);
   for (const auto& gate : plan_.gates) {
-    auto provider = gates::make_provider(gate);
+    auto provider = seams_.make_provider ? seams_.make_provider(gate) : gates::make_provider(gate);
     if (!provider.ok() && settings_.mode == ExecMode::dry_run_client) {
       // A diff shows object changes; gates are measured only by apply (and checked by server dry runs).
       emit(EventType::info, "gate " + gate.name + " is not checked by a client dry run: " + provider.error().message);
