@@ -117,6 +117,10 @@ Result<bool> Run::start_or_resume() {
                                     snap->state->steps, plan_.name));
     state_ = *snap->state;
     steps_ = plan_steps(plan_, state_.replicas);
+    // A hold only a human releases outlives the process: a resume sent meanwhile releases it.
+    if (state_.phase == Phase::Paused &&
+        (state_.pause_reason == PauseReason::drift || state_.pause_reason == PauseReason::inconclusive))
+      hold_ = Hold{state_.pause_reason, state_.message};
     emit(EventType::run_resumed,
          fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1, state_.steps,
                      to_string(state_.phase)),
