@@ -61,7 +61,7 @@ Status Run::prepare() {
   if (!acts.ok()) return acts.error();
   actuators_ = std::move(*acts);
   for (const auto& gate : plan_.gates) {
-    auto provider = gates::make_provider(gate);
+    auto provider = seams_.make_provider ? seams_.make_provider(gate) : gates::make_provider(gate);
     if (!provider.ok() && settings_.mode == ExecMode::dry_run_client) {
       // A diff shows object changes; gates are measured only by apply (and checked by server dry runs).
       emit(EventType::info, "gate " + gate.name + " is not checked by a client dry run: " + provider.error().message);
@@ -120,6 +120,10 @@ Result<bool> Run::start_or_resume() {
     if (state_.phase != Phase::RollingBack)  // a rollback needs only the recorded values
       if (auto s = recall_original_objects(); !s.ok()) return s.error();
     steps_ = plan_steps(plan_, state_.replicas);
+    // A hold only a human releases outlives the process: a resume sent meanwhile releases it.
+    if (state_.phase == Phase::Paused &&
+        (state_.pause_reason == PauseReason::drift || state_.pause_reason == PauseReason::inconclusive))
+      hold_ = Hold{state_.pause_reason, state_.message};
     emit(EventType::run_resumed,
          fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1, state_.steps,
                      to_string(state_.phase)),

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@
 #include "plan/plan.hpp"
 #include "util/clock.hpp"
 #include "util/subprocess.hpp"
+
+namespace rollout::gates {
+class MetricProvider;
+}
 
 namespace rollout::engine {
 
@@ -55,6 +60,8 @@ struct Seams {
   Clock& clock = system_clock();
   // Where the state lives; null: the ConfigMap rollout-<name> in the plan's namespace.
   StateStore* store = nullptr;
+  // Makes the provider that measures a gate; null: gates::make_provider. Tests script measurements.
+  std::function<Result<std::unique_ptr<gates::MetricProvider>>(const plan::Gate&)> make_provider = nullptr;
 };
 
 Result<RunResult> apply_plan(const plan::Plan& plan, const std::string& ns, const ApplySettings& settings, Seams& seams);

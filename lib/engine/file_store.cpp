@@ -194,6 +194,9 @@ Status FileStore::append_history(const RunRecord& record) {
   ScopedFlock guard(path(".control.lock"));
   json history = read_json(path(".history.json"), json::array());
   if (!history.is_array()) history = json::array();
+  // A run's record once: a run stopped after recording it records it again when resumed.
+  for (auto it = history.begin(); it != history.end();)
+    it = it->is_object() && it->value("runId", "") == record.run_id ? history.erase(it) : it + 1;
   history.push_back(to_json(record));
   constexpr size_t kMaxRuns = 50;
   while (history.size() > kMaxRuns) history.erase(history.begin());

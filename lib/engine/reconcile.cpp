@@ -105,6 +105,8 @@ Run::Tick Run::tick() {
       return std::optional<RunResult>{};
     }
   }
+  // A resume with no hold left to release (it ended a user's pause) is spent: a later hold waits for a new one.
+  if (!c.resume_id.empty()) state_.handled_resume = c.resume_id;
   if (c.paused != user_paused_) {
     user_paused_ = c.paused;
     paused_by_ = c.paused_by;
@@ -340,9 +342,10 @@ Run::TimePoint Run::next_wake() const {
   auto sooner = [&](std::optional<TimePoint> t) {
     if (t && *t < at) at = *t;
   };
-  sooner(progress_.until);
   sooner(timeout_at_);
-  if (!hold_) {
+  // Held or paused, the step's end and its gates wait for the human: a past due time would spin.
+  if (!hold_ && !user_paused_) {
+    sooner(progress_.until);
     for (const auto& t : progress_.gates) sooner(t.next_due());
     for (const auto& t : background_) sooner(t.next_due());
     sooner(next_drift_check_);

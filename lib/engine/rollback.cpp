@@ -37,9 +37,11 @@ Result<RunResult> finish_run(RunEnd& ctx, RolloutState& state, Phase phase, cons
   state.pause_reason = PauseReason::none;
   state.message = message;
   state.finished_at = format_rfc3339(ctx.clock.wall());
-  if (auto s = ctx.store.save(state, ctx.me); !s.ok()) return s.error();
+  // The record first: a run stopped between the two ends again when resumed (the record is
+  // replaced, not repeated), but one whose terminal state was saved is never resumed.
   RunRecord record{state.run_id, state.plan_hash, state.started_at, state.finished_at, to_string(phase), message};
   if (auto s = ctx.store.append_history(record); !s.ok()) return s.error();
+  if (auto s = ctx.store.save(state, ctx.me); !s.ok()) return s.error();
   emit(ctx, state, EventType::finished, message, {{"outcome", to_string(phase)}, {"runId", state.run_id}});
   switch (phase) {
     case Phase::Succeeded: return RunResult{Outcome::succeeded, message};

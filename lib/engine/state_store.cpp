@@ -196,6 +196,9 @@ Status ConfigMapStore::append_history(const RunRecord& record) {
     if (!cm.ok()) return cm.error();
     json obj = *cm;
     json history = parse_data(obj.value("data", json::object()), "history.json", json::array());
+    // A run's record once: a run stopped after recording it records it again when resumed.
+    for (auto it = history.begin(); it != history.end();)
+      it = it->is_object() && it->value("runId", "") == record.run_id ? history.erase(it) : it + 1;
     history.push_back(to_json(record));
     constexpr size_t kMaxRuns = 50;
     while (history.size() > kMaxRuns) history.erase(history.begin());
