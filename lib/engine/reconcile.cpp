@@ -101,7 +101,7 @@ Run::Tick Run::tick() {
     if (auto s = release_hold(c); !s.ok()) return s.error();
     if (hold_) {
       if (auto s = settle(); !s.ok()) return s.error();
-      wait(next_wake());
+      if (auto s = wait(next_wake()); !s.ok()) return s.error();
       return std::optional<RunResult>{};
     }
   }
@@ -161,7 +161,7 @@ Run::Tick Run::step_action(const PlannedStep& step, const ControlRequests& c) {
   }
   if (user_paused_) {
     if (auto s = settle(); !s.ok()) return s.error();
-    wait(next_wake());
+    if (auto s = wait(next_wake()); !s.ok()) return s.error();
     return std::optional<RunResult>{};
   }
   if (step.writes() && !progress_.written) {
@@ -213,7 +213,7 @@ Run::Tick Run::step_action(const PlannedStep& step, const ControlRequests& c) {
     return std::optional<RunResult>{};
   }
   if (auto s = settle(); !s.ok()) return s.error();
-  wait(next_wake());
+  if (auto s = wait(next_wake()); !s.ok()) return s.error();
   return std::optional<RunResult>{};
 }
 
@@ -355,13 +355,18 @@ Run::TimePoint Run::next_wake() const {
 }
 
 // Sleeps until `until` or a change in the state store, whichever comes first; renews the lease.
-void Run::wait(TimePoint until) {
+Status Run::wait(TimePoint until) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     // A change that arrived since this tick read the store is not slept through.
     if (changes_ == seen_changes_ && clock_.now() < until) clock_.wait_until(lock, cv_, until);
   }
-  if (clock_.now() - last_save_ >= kRenewEvery) (void)save();
+  if (clock_.now() - last_save_ >= kRenewEvery) {
+    // A lost lock ends the run (another apply drives it now); any other failure is tried again at
+    // the next renewal.
+    if (auto s = save(); !s.ok() && s.error().kind == ErrorKind::locked) return s.error();
+  }
+  return ok_status();
 }
 
 }  // namespace rollout::engine

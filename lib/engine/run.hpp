@@ -56,7 +56,7 @@ class Run {
   bool new_promote(const ControlRequests& c) const;
   bool step_complete(const PlannedStep& step) const;
   std::optional<std::string> deadline_passed() const;
-  void wait(TimePoint until);
+  Status wait(TimePoint until);  // error: the lock was lost
   TimePoint next_wake() const;
   Result<ControlRequests> read_control();
   void start_watch();

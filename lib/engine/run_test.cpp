@@ -92,6 +92,31 @@ TEST_CASE("Run: in a ConfigMap store, a live lease is refused and an expired one
   CHECK_FALSE(snap->lock);  // released at the end
 }
 
+TEST_CASE("Run: a run whose expired lease was taken over stops at its next renewal", "[run]") {
+  RunFixture f;
+  f.seams.store = nullptr;
+  ConfigMapStore cm(*f.cluster.client, f.cluster.ns, kName, f.clock);
+  bool taken = false;
+  f.events.on_event = [&](const Event& e) {
+    if (taken || e.type != EventType::paused || e.data.value("reason", "") != "PauseStep") return;
+    // The run stalled past its lease (20 s) and another apply took the rollout over.
+    f.clock.advance(Duration(21000));
+    LockHolder other{"other", "host-b", 4242, "2026-01-01T00:00:00Z", format_rfc3339(f.clock.wall())};
+    REQUIRE(cm.acquire(other).ok());
+    taken = true;
+  };
+  auto stopped = f.apply();
+  REQUIRE(taken);
+  REQUIRE_FALSE(stopped.ok());
+  CHECK(stopped.error().kind == ErrorKind::locked);
+  CHECK_THAT(stopped.error().message, Catch::Contains("no longer this apply's") && Catch::Contains("pid 4242"));
+  CHECK(f.weights() == std::map<std::string, int>{{kStable, 90}, {kCanary, 10}});  // nothing more was written
+  auto snap = cm.read();
+  REQUIRE(snap.ok());
+  REQUIRE(snap->lock);
+  CHECK(snap->lock->id == "other");  // the new holder's lock stands
+}
+
 // ---- resuming -------------------------------------------------------------------------------
 
 TEST_CASE("Run: resumed from Paused at a pause step, with a promote sent while no apply ran", "[run]") {

@@ -178,14 +178,26 @@ Status ConfigMapStore::save(RolloutState& state, const LockHolder& me) {
   if (!r.ok()) return r.error();
   state.updated_at = now();
   trim_measurements(state);
-  LockHolder renewed = me;
-  renewed.renewed = now();
-  json patch = {{"metadata",
-                 {{"labels", {{"rollout.dev/phase", to_string(state.phase)}}},
-                  {"annotations", {{kRenewed, renewed.renewed}}}}},
-                {"data", {{"state.json", to_json(state).dump()}}}};
-  auto p = client_.patch(*r, ns_, config_map_, k8s::PatchKind::merge, patch);
-  return p.ok() ? ok_status() : Status(p.error());
+  // Only while the lock is still ours: a run that could not renew its lease in time may have been
+  // taken over, and must then stop rather than write over the new holder's state. The `test`
+  // operation makes the API server refuse the patch (422) unless the holder is still `me`.
+  auto pointer = [](std::string key) {
+    for (size_t at = key.find('/'); at != std::string::npos; at = key.find('/', at + 2)) key.replace(at, 1, "~1");
+    return key;
+  };
+  const json ops = json::array(
+      {{{"op", "test"}, {"path", "/metadata/annotations/" + pointer(kHolder)}, {"value", me.id}},
+       {{"op", "add"}, {"path", "/metadata/annotations/" + pointer(kRenewed)}, {"value", now()}},
+       {{"op", "add"}, {"path", "/metadata/labels/" + pointer("rollout.dev/phase")}, {"value", to_string(state.phase)}},
+       {{"op", "add"}, {"path", "/data/state.json"}, {"value", to_json(state).dump()}}});
+  auto p = client_.patch(*r, ns_, config_map_, k8s::PatchKind::json, ops);
+  if (p.ok()) return ok_status();
+  if (p.error().code != 422) return p.error();
+  auto cm = client_.get(*r, ns_, config_map_);
+  const std::string holder =
+      cm.ok() && decode_state_config_map(*cm).lock ? decode_state_config_map(*cm).lock->describe() : "nobody";
+  return make_error(ErrorKind::locked, "rollout " + name_ + ": the lock in ConfigMap " + ns_ + "/" + config_map_ +
+                                           " is no longer this apply's (held by " + holder + "); stopping");
 }
 
 Status ConfigMapStore::append_history(const RunRecord& record) {
