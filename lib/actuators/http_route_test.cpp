@@ -318,6 +318,12 @@ TEST_CASE("HTTPRoute in a sandbox: verify times out naming the condition", "[act
   testing::SandboxCluster c;
   c.apply_example("httproute-llm-route.yaml");
   c.apply_example("inferencepools.yaml");
+  // The sandbox's gateway controller writes the route's status (ResolvedRefs turns True once the
+  // pools exist) on its own thread: let it settle, or that write lands between the GET and the
+  // update below (409, 14% of runs on a busy machine).
+  REQUIRE(testing::eventually(
+      [&] { return route_not_programmed(c.get("gateway.networking.k8s.io/v1", "HTTPRoute", "llm-route")).empty(); },
+      std::chrono::seconds(10)));
   auto t = seed_target();
   t.canary.name = "no-such-pool";
   HttpRouteActuator a(t);

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 
+#include "actuators/http_route.hpp"
 #include "actuators/sandbox_fixture.hpp"
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
@@ -237,6 +238,10 @@ struct RunFixture {
   RunFixture() {
     cluster.apply_example("inferencepools.yaml");
     cluster.apply_example("httproute-llm-route.yaml");
+    // The sandbox controller's own status write must be done before the run reads the route, or
+    // the run's first write meets a 409 and retries, and the number of writes is not fixed.
+    REQUIRE(actuators::testing::eventually([&] { return actuators::route_not_programmed(route()).empty(); },
+                                           std::chrono::seconds(10)));
   }
 
   Result<RunResult> apply(ApplySettings settings = {}) {
