@@ -2,11 +2,13 @@
 // kind to its actuator.
 #include "actuators/actuator.hpp"
 
+#include "actuators/deployment.hpp"
 #include "actuators/endpoints.hpp"
 #include "actuators/http_route.hpp"
 #include "actuators/inference_model.hpp"
 #include "actuators/inference_model_rewrite.hpp"
 #include "actuators/lora_syncer.hpp"
+#include "actuators/serving_groups.hpp"
 
 namespace rollout::actuators {
 
@@ -27,8 +29,8 @@ Status Actuator::check_all(k8s::Client& client, const std::vector<json>& lives) 
   return ok_status();
 }
 
-Status Actuator::verify_all(k8s::Client& client, const std::vector<json>& written, const Position& position,
-                            const Wait& wait) const {
+Status Actuator::verify_all(k8s::Client& client, const std::vector<json>& written, const std::vector<json>&,
+                            const Position& position, const Wait& wait) const {
   for (const auto& w : written)
     if (auto s = verify(client, w, position, wait); !s.ok()) return s;
   return ok_status();
@@ -50,6 +52,17 @@ std::unique_ptr<Actuator> make(const plan::Target& target) {
   return std::make_unique<A>(std::get<T>(target));
 }
 
+std::unique_ptr<Actuator> make_model_serving(const plan::Target& target) {
+  const auto& t = std::get<plan::ModelServingTarget>(target);
+  const GroupKind& kind = t.api_version == model_infer_kind().api_version ? model_infer_kind() : model_serving_kind();
+  return std::make_unique<ServingGroupsActuator>(kind, t.name, t.template_, t.ready_timeout);
+}
+
+std::unique_ptr<Actuator> make_leader_worker_set(const plan::Target& target) {
+  const auto& t = std::get<plan::LeaderWorkerSetTarget>(target);
+  return std::make_unique<ServingGroupsActuator>(leader_worker_set_kind(), t.name, t.template_, t.ready_timeout);
+}
+
 struct ActuatorKind {
   const char* target;  // the plan's target key
   Make make;
@@ -59,6 +72,9 @@ const ActuatorKind kActuatorKinds[] = {
     {"httpRoute", make<HttpRouteActuator, plan::HttpRouteTarget>},
     {"inferenceModel", make<InferenceModelActuator, plan::InferenceModelTarget>},
     {"inferenceModelRewrite", make<InferenceModelRewriteActuator, plan::InferenceModelRewriteTarget>},
+    {"modelServing", make_model_serving},
+    {"deployment", make<DeploymentActuator, plan::DeploymentTarget>},
+    {"leaderWorkerSet", make_leader_worker_set},
 };
 
 }  // namespace

@@ -47,6 +47,7 @@ struct Position {
   // replicas / serving groups run it (all of them once `finished`).
   bool template_in_place = false;
   int updated = 0;
+  std::optional<int> updated_percent;  // `updateReplicas: 50%`: recomputed if spec.replicas changes
   int weight = 0;                     // percent of traffic on the canary
   std::optional<HeaderRoute> header;  // setHeaderRoute: matching requests go to the canary
   std::optional<int> mirror;          // setMirror: percent of traffic mirrored to the canary
@@ -72,6 +73,9 @@ struct Wait {
   Duration poll{250};
   std::function<bool()> cancelled = [] { return false; };
   std::function<void(Duration)> sleep;  // default: std::this_thread::sleep_for
+  // What is being waited for, when that changes ("group 3: 0/2 pods Ready on the new revision");
+  // the engine turns it into an event.
+  std::function<void(const std::string&)> note = [](const std::string&) {};
 };
 
 class Actuator {
@@ -102,15 +106,22 @@ class Actuator {
   // The object as it should be at `position`, computed from the recorded original. Pure.
   virtual Result<nlohmann::json> desired(const nlohmann::json& original, const Position& position) const = 0;
 
-  // After a write: waits until it took effect (an HTTPRoute Accepted/ResolvedRefs at the new
-  // observedGeneration; adapters listed by every ready pod of the pool). ErrorKind::timeout when
-  // it does not within `wait.timeout`.
+  // After a step's writes: waits until the position took effect (an HTTPRoute Accepted/ResolvedRefs
+  // at the new observedGeneration; adapters listed by every ready pod of the pool; released
+  // serving groups Ready on the new revision). Called for every object of a step that moves the
+  // position, written or already as desired (a resumed run, a Deployment batch that lives in its
+  // ReplicaSets), and after a rollback with the empty Position. ErrorKind::timeout when it does
+  // not within `wait.timeout` (rolling targets: their readyTimeout); ErrorKind::gate_failed when
+  // the new version visibly failed (pods crash-looping): both fail the step like a gate.
   virtual Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
                         const Wait& wait) const = 0;
 
   // After a step's writes over many objects: waits until all took effect. The default verifies
   // one after the other; an actuator that can tell from one LIST does so (fleets of routes).
-  virtual Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written, const Position& position,
+  // `originals[i]` is the recorded original of `written[i]` (null when a rollback resumed without
+  // it): a target that drives dependents (a Deployment's ReplicaSets) reads its recorded strategy.
+  virtual Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written,
+                            const std::vector<nlohmann::json>& originals, const Position& position,
                             const Wait& wait) const;
 
   // The pods that serve `role`, for gates probing the canary or the stable (nullopt: this

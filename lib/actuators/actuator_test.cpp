@@ -31,12 +31,19 @@ TEST_CASE("actuators_for: one actuator per traffic target, the LoRA syncer first
   CHECK(names(p) == std::vector<std::string>{"loraSyncer", "inferenceModelRewrite"});
 }
 
+TEST_CASE("actuators_for: one actuator per rolling target in the cluster", "[actuators]") {
+  plan::Plan p;
+  p.target = plan::ModelServingTarget{};
+  CHECK(names(p) == std::vector<std::string>{"modelServing"});
+  p.target = plan::DeploymentTarget{};
+  CHECK(names(p) == std::vector<std::string>{"deployment"});
+  p.target = plan::LeaderWorkerSetTarget{};
+  CHECK(names(p) == std::vector<std::string>{"leaderWorkerSet"});
+}
+
 TEST_CASE("actuators_for: targets without an actuator yet are unimplemented", "[actuators]") {
   plan::Plan p;
   const std::vector<std::pair<plan::Target, std::string>> cases = {
-      {plan::ModelServingTarget{}, "modelServing"},
-      {plan::DeploymentTarget{}, "deployment"},
-      {plan::LeaderWorkerSetTarget{}, "leaderWorkerSet"},
       {plan::LocalTarget{}, "local"},
   };
   for (const auto& [target, key] : cases) {

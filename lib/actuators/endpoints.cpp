@@ -54,12 +54,6 @@ int named_port(const json& pod, const std::string& name) {
   return 0;
 }
 
-bool pod_ready(const json& pod) {
-  if (pod.value("metadata", json::object()).contains("deletionTimestamp")) return false;
-  const json conditions = pod.value("status", json::object()).value("conditions", json::array());
-  const json* ready = find_condition(conditions, "Ready");
-  return ready && ready->value("status", "") == "True";
-}
 
 }  // namespace
 

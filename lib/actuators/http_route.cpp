@@ -255,9 +255,10 @@ Status HttpRouteActuator::verify(k8s::Client& client, const json& written, const
 
 // One LIST (per namespace) per round instead of a GET per route: a step over a fleet of routes is
 // verified together, as soon as the gateway has programmed the last one.
-Status HttpRouteActuator::verify_all(k8s::Client& client, const std::vector<json>& written, const Position& position,
+Status HttpRouteActuator::verify_all(k8s::Client& client, const std::vector<json>& written,
+                                     const std::vector<json>& originals, const Position& position,
                                      const Wait& wait) const {
-  if (written.size() <= 1) return Actuator::verify_all(client, written, position, wait);
+  if (written.size() <= 1) return Actuator::verify_all(client, written, originals, position, wait);
   auto api = client.resource(kApi, kKind);
   if (!api.ok()) return api.error();
   std::map<std::string, std::map<std::string, long long>> wanted;  // ns -> route -> generation written

@@ -20,7 +20,8 @@ class HttpRouteActuator : public Actuator {
   Result<nlohmann::json> desired(const nlohmann::json& original, const Position& position) const override;
   Status verify(k8s::Client& client, const nlohmann::json& written, const Position& position,
                 const Wait& wait) const override;
-  Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written, const Position& position,
+  Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written,
+                    const std::vector<nlohmann::json>& originals, const Position& position,
                     const Wait& wait) const override;
   std::optional<BackendPool> backend(const nlohmann::json& original, Role role) const override;
   std::string side_name(Role role) const override {

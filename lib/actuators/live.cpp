@@ -79,3 +79,46 @@ const json* find_condition(const json& conditions, const std::string& type) {
 }
 
 }  // namespace rollout::actuators
+
+namespace rollout::actuators {
+
+bool pod_ready(const json& pod) {
+  if (pod.value("metadata", json::object()).contains("deletionTimestamp")) return false;
+  const json conditions = pod.value("status", json::object()).value("conditions", json::array());
+  const json* ready = find_condition(conditions, "Ready");
+  return ready && ready->value("status", "") == "True";
+}
+
+std::string pod_failure(const json& pod) {
+  // The kubelet's waiting reasons that need a change of the pod template to go away
+  // (kubelet/images/types.go, kubelet/container/sync_result.go).
+  static const char* const kFailing[] = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+                                         "CreateContainerConfigError", "CreateContainerError", "RunContainerError"};
+  const json status = pod.value("status", json::object());
+  for (const char* list : {"initContainerStatuses", "containerStatuses"})
+    for (const auto& c : status.value(list, json::array())) {
+      const std::string reason = c.value("state", json::object()).value("waiting", json::object()).value("reason", "");
+      for (const char* f : kFailing)
+        if (reason == f)
+          return "container " + c.value("name", "") + ": " + reason + ", " +
+                 std::to_string(c.value("restartCount", 0)) + " restart(s)";
+    }
+  return "";
+}
+
+Status poll_noting(const Wait& wait, const std::string& what, const std::function<Result<std::string>()>& pending) {
+  // What settles within a moment (the controller catching up) is not worth a line.
+  constexpr Duration kQuiet{500};
+  const auto start = std::chrono::steady_clock::now();
+  std::string last;
+  return poll_until(wait, what, [&]() -> Result<std::string> {
+    auto answer = pending();
+    if (!answer.ok() || answer->empty() || *answer == last) return answer;
+    if (std::chrono::steady_clock::now() - start < kQuiet) return answer;
+    last = *answer;
+    if (wait.note) wait.note(what + ": " + *answer);
+    return answer;
+  });
+}
+
+}  // namespace rollout::actuators

@@ -34,6 +34,15 @@ Result<nlohmann::json> get_object(k8s::Client& client, const std::string& api_ve
 // A cancelled wait is ErrorKind::aborted.
 Status poll_until(const Wait& wait, const std::string& what, const std::function<Result<std::string>()>& pending);
 
+// A pod's Ready condition (a pod being deleted is not ready).
+bool pod_ready(const nlohmann::json& pod);
+// Why a pod's new version visibly fails ("container vllm: CrashLoopBackOff, 3 restarts"), or ""
+// while it may still become Ready (ContainerCreating, a slow start).
+std::string pod_failure(const nlohmann::json& pod);
+
+// Like poll_until, also telling wait.note what is outstanding whenever that changes.
+Status poll_noting(const Wait& wait, const std::string& what, const std::function<Result<std::string>()>& pending);
+
 // The entry of `type` in a status.conditions list, or nullptr.
 const nlohmann::json* find_condition(const nlohmann::json& conditions, const std::string& type);
 const nlohmann::json* find_condition(nlohmann::json&& conditions, const std::string& type) = delete;  // would dangle

@@ -2,6 +2,7 @@
 // together), noticing drift, rolling back to the recorded originals, what gates see, finalize.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -117,6 +118,7 @@ actuators::Wait Run::verify_wait() {
     auto c = read_control();
     return (c.ok() && c->abort) || deadline_passed().has_value();
   };
+  wait.note = [this](const std::string& what) { emit(EventType::info, what, {{"waiting", true}}); };
   return wait;
 }
 
@@ -165,7 +167,17 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
       live = *again;
     }
   });
-  std::map<int, std::vector<json>> verify;  // actuator -> objects as written
+  // A step that moves the position is verified over all its objects, also those already as
+  // desired: a resumed run finds its writes done but not their effect, and a Deployment's batch
+  // lives in its ReplicaSets, not in the object.
+  const bool moves = p != state_.position;
+  std::map<int, std::vector<json>> verify, originals;  // actuator -> objects as written, their originals
+  if (moves)
+    for (size_t i = 0; i < n; ++i)
+      if (std::find(to_write.begin(), to_write.end(), i) == to_write.end()) {
+        verify[state_.objects[i].actuator].push_back((*lives)[i]);
+        originals[state_.objects[i].actuator].push_back(state_.objects[i].original_object);
+      }
   for (size_t k = 0; k < to_write.size(); ++k) {
     const size_t i = to_write[k];
     ManagedObject& o = state_.objects[i];
@@ -177,14 +189,16 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
     emit(exec_->mutates() ? EventType::object_patched : EventType::object_diff,
          o.ref.key() + (exec_->mutates() ? " patched" : ""), data);
     verify[o.actuator].push_back(std::move(*written[k]));
+    originals[o.actuator].push_back(o.original_object);
   }
-  if (!exec_->mutates() || to_write.empty()) return WriteEnd::done;
-  if (auto s = save(); !s.ok()) return s.error();
+  if (!exec_->mutates() || verify.empty()) return WriteEnd::done;
+  if (!to_write.empty())
+    if (auto s = save(); !s.ok()) return s.error();
   for (const auto& [index, objects] : verify) {
-    auto v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, p, verify_wait());
+    auto v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
     if (!v.ok()) {
       if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort or deadline
-      if (v.error().kind != ErrorKind::timeout) return v.error();
+      if (v.error().kind != ErrorKind::timeout && v.error().kind != ErrorKind::gate_failed) return v.error();
       *message = v.error().message;
       return WriteEnd::failed;
     }
@@ -215,7 +229,30 @@ Result<std::string> Run::check_drift() {
 Result<RunResult> Run::roll_back(Phase end, const std::string& message) {
   if (!live_) return make_error(ErrorKind::internal, "a preview cannot roll back: " + message);
   RunEnd ctx{*store_, me_, *exec_, seams_.events, clock_};
+  ctx.await_restored = [this] { return await_restored(); };
   return roll_back_run(ctx, state_, end, message);
+}
+
+// Rolling targets after a restore: their controllers bring the pods back to the recorded version,
+// which the rollback waits for (abort and deadline no longer cancel it: this is the way out).
+Status Run::await_restored() {
+  std::map<int, std::vector<json>> restored, originals;
+  for (const auto& o : state_.objects) {
+    auto live = exec_->read(o.ref);
+    if (!live.ok()) return live.error();
+    if (!actuators_[static_cast<size_t>(o.actuator)]->replicas(*live)) continue;
+    restored[o.actuator].push_back(std::move(*live));
+    originals[o.actuator].push_back(o.original_object);
+  }
+  for (const auto& [index, objects] : restored) {
+    actuators::Wait wait = verify_wait();
+    wait.cancelled = [] { return false; };
+    if (auto s = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index],
+                                                                    actuators::Position{}, wait);
+        !s.ok())
+      return s;
+  }
+  return ok_status();
 }
 
 Result<RunResult> Run::finish(Phase phase, const std::string& message) {
@@ -233,7 +270,9 @@ gates::GateTargets Run::gate_targets() {
     const auto& act = *actuators_[static_cast<size_t>(o.actuator)];
     if (t.canary.empty()) t.canary = act.side_name(actuators::Role::canary);
     if (t.stable.empty()) t.stable = act.side_name(actuators::Role::stable);
-    if (!routing && act.backend(o.original_object, actuators::Role::canary)) routing = &o;
+    // The object whose servers the gates judge: a traffic target's backends, a rolling target's pods.
+    if (!routing && (act.backend(o.original_object, actuators::Role::canary) || act.replicas(o.original_object)))
+      routing = &o;
   }
   if (!routing) return t;
   const auto& act = *actuators_[static_cast<size_t>(routing->actuator)];

@@ -50,6 +50,7 @@ PlannedStep from_plan_step(const plan::Step& step, actuators::Position& at, int 
                         [&](const plan::UpdateReplicas& s) {
                           p.kind = StepKind::replicas;
                           at.updated = std::max(at.updated, replicas_at(s, replicas));
+                          at.updated_percent = s.percent ? std::optional<int>(s.value) : std::nullopt;
                           p.title = s.percent ? fmt::format("updateReplicas {}% ({} of {})", s.value, at.updated, replicas)
                                               : fmt::format("updateReplicas {} of {}", at.updated, replicas);
                         }},
@@ -73,6 +74,7 @@ void rolling_steps(const plan::Plan& plan, int replicas, actuators::Position& at
   }
   for (int n = 1; n < replicas; ++n) {
     at.updated = n;
+    at.updated_percent.reset();
     PlannedStep one;
     one.kind = StepKind::replicas;
     one.title = fmt::format("updateReplicas {} of {}", n, replicas);

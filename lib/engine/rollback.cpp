@@ -25,6 +25,10 @@ Result<RunResult> roll_back_run(RunEnd& ctx, RolloutState& state, Phase end, con
   emit(ctx, state, EventType::rolling_back, "rolling back: " + message, {{"reason", message}});
   auto took = restore_originals(ctx.exec, state);
   if (!took.ok()) return took.error();
+  if (ctx.await_restored)
+    if (auto s = ctx.await_restored(); !s.ok())
+      return make_error(s.error().kind, "rolled back the objects, but the recorded version is not serving again: " +
+                                            s.error().message + "; `rollout plan apply` again waits for it anew");
   state.position = actuators::Position{};
   emit(ctx, state, EventType::rolled_back,
        fmt::format("restored {} object(s) to their recorded values in {}ms", state.objects.size(), took->count()),

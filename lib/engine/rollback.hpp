@@ -2,6 +2,8 @@
 // the phase saved, the run recorded in the history, and the same events either way.
 #pragma once
 
+#include <functional>
+
 #include "engine/engine.hpp"
 #include "engine/state_store.hpp"
 
@@ -13,6 +15,9 @@ struct RunEnd {
   ObjectExecutor& exec;
   EventSink& events;
   Clock& clock;
+  // After the restore: waits until the targets run the recorded version again (a rolling
+  // target's controller brings the pods back); empty: the restore is the end of it.
+  std::function<Status()> await_restored = {};
 };
 
 // RollingBack saved, every object restored to its recorded values (traffic before adapters),

@@ -69,6 +69,7 @@ class Run {
                                       const FieldValues& desired) const;
   Result<std::string> check_drift();
   Result<RunResult> roll_back(Phase end, const std::string& message);
+  Status await_restored();
   Result<RunResult> finish(Phase phase, const std::string& message);
   gates::GateTargets gate_targets();
   Status run_finalize();

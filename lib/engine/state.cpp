@@ -87,6 +87,7 @@ json position_to_json(const actuators::Position& p) {
   json j = {{"adaptersLoaded", p.adapters_loaded}, {"weight", p.weight}, {"finished", p.finished}};
   if (p.template_in_place) j["templateInPlace"] = true;
   if (p.updated) j["updated"] = p.updated;
+  if (p.updated_percent) j["updatedPercent"] = *p.updated_percent;
   if (p.header) j["headerRoute"] = {{"name", p.header->name}, {"value", p.header->value}, {"match", p.header->match}};
   if (p.mirror) j["mirror"] = *p.mirror;
   return j;
@@ -100,6 +101,7 @@ actuators::Position position_from_json(const json& j) {
   p.finished = j.value("finished", false);
   p.template_in_place = j.value("templateInPlace", false);
   p.updated = j.value("updated", 0);
+  if (j.contains("updatedPercent")) p.updated_percent = j.value("updatedPercent", 0);
   if (j.contains("headerRoute")) {
     const auto& h = j["headerRoute"];
     p.header = actuators::HeaderRoute{h.value("name", ""), h.value("value", ""), h.value("match", "Exact")};

@@ -81,6 +81,7 @@ Target decode_model_serving(ReadContext& ctx, const YamlNodePtr& node, const std
   if (auto v = r.one_of("apiVersion", {"workload.serving.volcano.sh/v1alpha1", "workload.matrixinfer.ai/v1alpha1"}))
     t.api_version = *v;
   t.template_ = r.free_form("template");
+  if (auto v = r.duration("readyTimeout")) t.ready_timeout = *v;
   return t;
 }
 
@@ -89,6 +90,7 @@ Target decode_deployment(ReadContext& ctx, const YamlNodePtr& node, const std::s
   ObjectReader r(ctx, node, path, "DeploymentTarget");
   if (auto v = r.string("name")) t.name = *v;
   t.template_ = r.free_form("template");
+  if (auto v = r.duration("readyTimeout")) t.ready_timeout = *v;
   return t;
 }
 
@@ -97,6 +99,7 @@ Target decode_leader_worker_set(ReadContext& ctx, const YamlNodePtr& node, const
   ObjectReader r(ctx, node, path, "LeaderWorkerSetTarget");
   if (auto v = r.string("name")) t.name = *v;
   t.template_ = r.free_form("template");
+  if (auto v = r.duration("readyTimeout")) t.ready_timeout = *v;
   return t;
 }
 

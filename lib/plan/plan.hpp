@@ -55,16 +55,19 @@ struct ModelServingTarget {
   std::string name;
   std::string api_version = "workload.serving.volcano.sh/v1alpha1";
   std::optional<nlohmann::json> template_;  // new spec.template; absent: already introduced by hand
+  Duration ready_timeout{10 * 60 * 1000};    // released groups not Ready by then fail the step
 };
 
 struct DeploymentTarget {
   std::string name;
   std::optional<nlohmann::json> template_;
+  Duration ready_timeout{10 * 60 * 1000};  // new pods not Ready by then (or crash-looping) fail the step
 };
 
 struct LeaderWorkerSetTarget {
   std::string name;
   std::optional<nlohmann::json> template_;  // new spec.leaderWorkerTemplate
+  Duration ready_timeout{10 * 60 * 1000};
 };
 
 struct CommandSpec {

@@ -13,6 +13,7 @@ usage: test_plan.py PLAN OUT [--finalize CMD] [--gate-interval 1s] [--analysis 2
                              [--deadline 5m] [--on-failure pause] [--pause-duration 1s] [--name N]
                              [--keep-gates] [--prometheus-as-scrape] [--add-gate YAML] [--drop-gate NAME]
                              [--prometheus http://127.0.0.1:PORT] [--rate-window 15s] [--max-ratio 3]
+                             [--steps YAML] [--pod-annotation K=V] [--ready-timeout 30s]
 """
 import argparse
 import re
@@ -37,6 +38,10 @@ p.add_argument("--drop-gate", action="append", default=[], help="with --keep-gat
 p.add_argument("--prometheus", default=None, help="keep the plan's prometheus gates, asking this address")
 p.add_argument("--rate-window", default="15s", help="with --prometheus: every [Nm] range becomes this")
 p.add_argument("--max-ratio", default=None, help="with --prometheus or --keep-gates: compare.maxRatio of every gate")
+p.add_argument("--steps", default=None, help="YAML flow list that replaces spec.steps (before analyses are shortened)")
+p.add_argument("--pod-annotation", action="append", default=[],
+               help="KEY=VALUE added to every pod template inside the target's template (sandbox knobs)")
+p.add_argument("--ready-timeout", default=None, help="the rolling target's readyTimeout")
 a = p.parse_args()
 METRICS = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99", "e2e-p99", "queue-depth",
            "kv-cache-usage", "throughput"}
@@ -93,6 +98,30 @@ elif a.prometheus:
 else:
     gates = health
 names = {g["name"] for g in gates}
+if a.steps:
+    spec["steps"] = yaml.safe_load(a.steps)
+
+
+def annotate(node):
+    """Every pod template ({metadata?, spec: {containers}}) below node gets the annotations."""
+    if isinstance(node, dict):
+        if isinstance(node.get("spec"), dict) and "containers" in node["spec"]:
+            ann = node.setdefault("metadata", {}).setdefault("annotations", {})
+            for kv in a.pod_annotation:
+                k, v = kv.split("=", 1)
+                ann[k] = v
+        for v in node.values():
+            annotate(v)
+    elif isinstance(node, list):
+        for v in node:
+            annotate(v)
+
+
+target = next(iter(spec["target"].values()))
+if a.pod_annotation:
+    annotate(target.get("template"))
+if a.ready_timeout:
+    target["readyTimeout"] = a.ready_timeout
 for step in spec["steps"]:
     if "analysis" in step:
         kept = [n for n in step["analysis"]["gates"] if n in names] if (a.keep_gates or a.prometheus) else []
