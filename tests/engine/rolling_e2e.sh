@@ -170,6 +170,8 @@ killed_rollout() {
   expect_contains "$kind: killed during a batch" "updateReplicas" "$title"
   "$rollout" plan apply --yes "$work/$kind-kill.yaml" >"$work/$kind-kill-2.out" 2>&1
   expect_eq "$kind: the re-run completes (exit 0)" 0 $?
+  expect_eq "$kind: the resumed batch is waited for (verified), not taken as done" verified \
+    "$(awk '/==> step/ {n++} n == 1 && / verified$/ {print "verified"; exit}' "$work/$kind-kill-2.out")"
   expect_eq "$kind: after the re-run every group is on the new version" "$n" "$(ready_on "$kind" $new_image)"
   expect_eq "$kind: no duplicate pods" "$n" "$(serving_pods "$kind")"
 }
