@@ -99,6 +99,7 @@ class ApiHandler {
   HttpResponse openapi(const HttpRequest& req) const;
   HttpResponse resource(const HttpRequest& req);
   HttpResponse proxy(const HttpRequest& req, const ResourcePath& rp);
+  HttpResponse scale(const HttpRequest& req, const ResourcePath& rp, const ResourceType& type);
   void count(const HttpRequest& req, bool watch);
 
   TypeRegistry& types_;

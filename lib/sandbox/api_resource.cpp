@@ -3,6 +3,7 @@
 
 #include "sandbox/api_handler.hpp"
 #include "sandbox/protobuf.hpp"
+#include "sandbox/scale_subresource.hpp"
 #include "sandbox/table.hpp"
 #include "util/yaml_json.hpp"
 
@@ -77,6 +78,7 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   if (rp.plural == "pods" && rp.group.empty() && (rp.subresource == "proxy" || rp.subresource.rfind("proxy/", 0) == 0))
     return proxy(req, rp);
+  if (rp.subresource == "scale" && type->scale && !rp.name.empty()) return scale(req, rp, *type);
   if (!rp.subresource.empty() && !(rp.subresource == "status" && type->status_subresource))
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   const std::string ns = rp.namespace_;
@@ -149,6 +151,38 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
     return json_response(200, to_table(*type, objects, rv, true));
   }
   return json_response(ok_status, *result);
+}
+
+// GET, PUT and PATCH of an autoscaling/v1 Scale: the object's replicas, changed through a normal
+// update of the object (so generation, admission and watches behave as for any spec change).
+HttpResponse ApiHandler::scale(const HttpRequest& req, const ResourcePath& rp, const ResourceType& type) {
+  auto obj = store_.get(type, rp.namespace_, rp.name);
+  if (!obj.ok()) return error_response(obj.error(), rp.plural, rp.name);
+  if (req.method == "GET") return json_response(200, scale_of(type, *obj));
+  if (req.method != "PUT" && req.method != "PATCH")
+    return error_response(
+        api_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return error_response(api_error(400, "BadRequest", "the request body is not valid JSON"));
+  json wanted = body;
+  if (req.method == "PATCH") {
+    auto pt = patch_type_from_content_type(req.header("content-type"));
+    if (!pt || *pt == PatchType::apply)
+      return error_response(api_error(415, "UnsupportedMediaType",
+                                      "the body of the request was in an unknown format - accepted media types "
+                                      "include: application/json-patch+json, application/merge-patch+json"));
+    auto patched = apply_patch(scale_of(type, *obj), *pt == PatchType::strategic ? PatchType::merge : *pt, body);
+    if (!patched.ok()) return error_response(patched.error());
+    wanted = *patched;
+    // A patch names no resourceVersion of its own: the server applies it to the latest object.
+    if (!body.is_object() || !body.value("metadata", json::object()).contains("resourceVersion"))
+      wanted["metadata"].erase("resourceVersion");
+  }
+  auto updated = apply_scale(type, *obj, wanted);
+  if (!updated.ok()) return error_response(updated.error());
+  auto stored = store_.update(type, rp.namespace_, rp.name, *updated, write_options(req, rp));
+  if (!stored.ok()) return error_response(stored.error(), rp.plural, rp.name);
+  return json_response(200, scale_of(type, *stored));
 }
 
 HttpResponse ApiHandler::proxy(const HttpRequest& req, const ResourcePath& rp) {

@@ -69,6 +69,14 @@ std::optional<json> api_resource_list_doc(const TypeRegistry& types, const std::
                            {"namespaced", t.namespaced},
                            {"kind", t.kind},
                            {"verbs", {"get", "patch", "update"}}});
+    if (t.scale)
+      resources.push_back({{"name", t.plural + "/scale"},
+                           {"singularName", ""},
+                           {"namespaced", t.namespaced},
+                           {"group", "autoscaling"},
+                           {"version", "v1"},
+                           {"kind", "Scale"},
+                           {"verbs", {"get", "patch", "update"}}});
     if (t.kind == "Pod")
       resources.push_back({{"name", "pods/proxy"},
                            {"singularName", ""},

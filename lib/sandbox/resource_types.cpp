@@ -9,7 +9,8 @@ std::string ResourceType::group_version_path() const {
 namespace {
 
 ResourceType builtin(std::string group, std::string version, std::string kind, std::string plural, bool namespaced,
-                     std::vector<std::string> short_names, bool status, bool generation) {
+                     std::vector<std::string> short_names, bool status, bool generation,
+                     std::optional<ScalePaths> scale = std::nullopt) {
   ResourceType t;
   t.group = std::move(group);
   t.version = std::move(version);
@@ -21,6 +22,7 @@ ResourceType builtin(std::string group, std::string version, std::string kind, s
   t.short_names = std::move(short_names);
   t.status_subresource = status;
   t.generation = generation;
+  t.scale = std::move(scale);
   return t;
 }
 
@@ -35,8 +37,9 @@ TypeRegistry::TypeRegistry() {
   add(builtin("", "v1", "Service", "services", ns, {"svc"}, status, false));
   add(builtin("", "v1", "Event", "events", ns, {"ev"}, false, false));
   add(builtin("", "v1", "ServiceAccount", "serviceaccounts", ns, {"sa"}, false, false));
-  add(builtin("apps", "v1", "Deployment", "deployments", ns, {"deploy"}, status, gen));
-  add(builtin("apps", "v1", "ReplicaSet", "replicasets", ns, {"rs"}, status, gen));
+  const ScalePaths apps_scale{".spec.replicas", ".status.replicas", ".spec.selector"};
+  add(builtin("apps", "v1", "Deployment", "deployments", ns, {"deploy"}, status, gen, apps_scale));
+  add(builtin("apps", "v1", "ReplicaSet", "replicasets", ns, {"rs"}, status, gen, apps_scale));
   add(builtin("coordination.k8s.io", "v1", "Lease", "leases", ns, {}, false, false));
   add(builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", cluster,
               {"crd", "crds"}, status, gen));
@@ -49,9 +52,12 @@ TypeRegistry::TypeRegistry() {
   add(builtin("inference.networking.x-k8s.io", "v1alpha2", "InferenceModelRewrite", "inferencemodelrewrites", ns, {},
               status, gen));
   add(builtin("llm-d.ai", "v1alpha2", "InferenceModelRewrite", "inferencemodelrewrites", ns, {}, status, gen));
-  add(builtin("workload.serving.volcano.sh", "v1alpha1", "ModelServing", "modelservings", ns, {}, status, gen));
+  // Scale paths of Kthena's and LWS's CRDs (subresources.scale).
+  add(builtin("workload.serving.volcano.sh", "v1alpha1", "ModelServing", "modelservings", ns, {}, status, gen,
+              ScalePaths{".spec.replicas", ".status.replicas", ".status.labelSelector"}));
   add(builtin("workload.matrixinfer.ai", "v1alpha1", "ModelInfer", "modelinfers", ns, {}, status, gen));
-  add(builtin("leaderworkerset.x-k8s.io", "v1", "LeaderWorkerSet", "leaderworkersets", ns, {"lws"}, status, gen));
+  add(builtin("leaderworkerset.x-k8s.io", "v1", "LeaderWorkerSet", "leaderworkersets", ns, {"lws"}, status, gen,
+              ScalePaths{".spec.replicas", ".status.replicas", ".status.hpaPodSelector"}));
 }
 
 void TypeRegistry::add(ResourceType t) {
@@ -117,7 +123,12 @@ std::optional<std::string> TypeRegistry::register_crd(const nlohmann::json& crd)
     t.namespaced = spec.value("scope", "Namespaced") != "Cluster";
     t.short_names = names.value("shortNames", std::vector<std::string>{});
     t.categories = names.value("categories", std::vector<std::string>{});
-    t.status_subresource = v.contains("subresources") && v["subresources"].contains("status");
+    const auto sub = v.value("subresources", nlohmann::json::object());
+    t.status_subresource = sub.is_object() && sub.contains("status");
+    if (sub.is_object() && sub.contains("scale") && sub["scale"].is_object())
+      t.scale = ScalePaths{sub["scale"].value("specReplicasPath", ".spec.replicas"),
+                           sub["scale"].value("statusReplicasPath", ".status.replicas"),
+                           sub["scale"].value("labelSelectorPath", "")};
     t.generation = true;
     t.custom = true;
     if (v.value("served", true)) add(std::move(t));

@@ -10,6 +10,15 @@
 
 namespace rollout::sandbox {
 
+// A scale subresource (autoscaling/v1 Scale), as a CRD's subresources.scale declares it: JSON
+// paths such as ".spec.replicas". Built-in kinds read their selector from a LabelSelector object
+// (".spec.selector"), custom ones from a string.
+struct ScalePaths {
+  std::string spec_replicas = ".spec.replicas";
+  std::string status_replicas = ".status.replicas";
+  std::string label_selector;  // empty: Scale.status.selector stays unset
+};
+
 struct ResourceType {
   std::string group;  // "" for the core group
   std::string version;
@@ -22,6 +31,7 @@ struct ResourceType {
   bool status_subresource = false;  // PUT/PATCH .../status changes only status; the main path never does
   bool generation = false;          // metadata.generation counts spec changes
   bool custom = false;              // defined by a CustomResourceDefinition
+  std::optional<ScalePaths> scale;  // GET/PUT/PATCH .../scale
 
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
   std::string list_kind() const { return kind + "List"; }

@@ -12,11 +12,13 @@
 
 #include "sandbox/certs.hpp"
 #include "sandbox/controller.hpp"
+#include "sandbox/deployment_controller.hpp"
 #include "sandbox/gateway_controller.hpp"
 #include "sandbox/http_glue.hpp"
 #include "sandbox/lora_syncer.hpp"
 #include "sandbox/pod_runtime.hpp"
 #include "sandbox/prometheus_targets.hpp"
+#include "sandbox/replicaset_controller.hpp"
 #include "sandbox/serving_controllers.hpp"
 #include "sandbox/workload_controllers.hpp"
 #include "util/base64.hpp"
@@ -199,6 +201,7 @@ Status SandboxServer::start() {
   s.controllers = std::make_unique<ControllerManager>(*s.store, s.types);
   s.controllers->add(make_gateway_controller());
   s.controllers->add(make_deployment_controller());
+  s.controllers->add(make_replica_set_controller());
   s.controllers->add(make_model_serving_controller());
   s.controllers->add(make_model_infer_controller());
   s.controllers->add(make_leader_worker_set_controller());

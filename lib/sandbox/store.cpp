@@ -1,6 +1,7 @@
 #include "sandbox/store.hpp"
 
 #include "sandbox/server_side_apply.hpp"
+#include "sandbox/workload_defaults.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -114,7 +115,12 @@ Result<json> ObjectStore::create(const ResourceType& t, const std::string& ns, j
   }
   if (objects_.count(key_of(t, ns, name)))
     return api_error(409, "AlreadyExists", resource_name(t) + " \"" + name + "\" already exists");
-  if (t.status_subresource) obj.erase("status");
+  // Create never sets status where it has its own subresource; built-in kinds start from `{}`.
+  if (t.status_subresource) {
+    obj.erase("status");
+    if (auto s = initial_status(t)) obj["status"] = *s;
+  }
+  if (auto err = admit_workload(t, obj, nullptr)) return invalid(t, name, *err);
   obj["apiVersion"] = t.api_version();
   obj["kind"] = t.kind;
   meta["uid"] = new_uid();
@@ -214,12 +220,23 @@ Result<json> ObjectStore::update_locked(const ResourceType& t, const std::string
   if (o.status) {
     json updated = old;
     updated["status"] = obj.value("status", json::object());
+    // A Deployment's status update also takes its annotations: the controller records the
+    // revision that way (pkg/registry/apps/deployment/strategy.go, deploymentStatusStrategy).
+    if (t.group == "apps" && t.kind == "Deployment") {
+      if (meta.contains("annotations"))
+        updated["metadata"]["annotations"] = meta["annotations"];
+      else
+        updated["metadata"].erase("annotations");
+    }
     obj = updated;
-  } else if (t.status_subresource) {
-    if (old.contains("status"))
-      obj["status"] = old["status"];
-    else
-      obj.erase("status");
+  } else {
+    if (t.status_subresource) {
+      if (old.contains("status"))
+        obj["status"] = old["status"];
+      else
+        obj.erase("status");
+    }
+    if (auto err = admit_workload(t, obj, &old)) return invalid(t, name, *err);
   }
   json& m = obj["metadata"];
   for (const char* k : {"uid", "creationTimestamp", "namespace", "name", "resourceVersion", "generation"}) {

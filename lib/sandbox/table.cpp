@@ -20,6 +20,11 @@ std::vector<Column> columns_for(const ResourceType& t) {
     cols.push_back({"Up-to-date", "integer", "Replicas on the current template"});
     cols.push_back({"Available", "integer", "Available replicas"});
   }
+  if (t.kind == "ReplicaSet") {
+    cols.push_back({"Desired", "integer", "Number of desired pods"});
+    cols.push_back({"Current", "integer", "Number of pods"});
+    cols.push_back({"Ready", "integer", "Number of ready pods"});
+  }
   if (t.kind == "Pod") {
     cols.push_back({"Ready", "string", "Ready containers / containers"});
     cols.push_back({"Status", "string", "The pod's phase"});
@@ -52,6 +57,11 @@ json cells_for(const ResourceType& t, const json& obj) {
     cells.push_back(std::to_string(status.value("readyReplicas", 0)) + "/" + std::to_string(spec.value("replicas", 1)));
     cells.push_back(status.value("updatedReplicas", 0));
     cells.push_back(status.value("availableReplicas", 0));
+  }
+  if (t.kind == "ReplicaSet") {
+    cells.push_back(spec.value("replicas", 1));
+    cells.push_back(status.value("replicas", 0));
+    cells.push_back(status.value("readyReplicas", 0));
   }
   if (t.kind == "Pod") {
     size_t containers = spec.value("containers", json::array()).size(), ready = 0;

@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "sandbox/controller.hpp"
+#include "sandbox/deployment_controller.hpp"
 #include "sandbox/gateway_controller.hpp"
+#include "sandbox/replicaset_controller.hpp"
 #include "sandbox/workload_controllers.hpp"
 
 using namespace rollout;
@@ -68,6 +70,7 @@ TEST_CASE("traffic through the gateway splits by HTTPRoute weight, as the pods' 
   ControllerManager controllers(store, types);
   controllers.add(make_gateway_controller());
   controllers.add(make_deployment_controller());
+  controllers.add(make_replica_set_controller());
   controllers.add(make_pod_controller(pods));
   auto deploy = *types.find("apps", "v1", "deployments");
   auto pools = *types.find("inference.networking.k8s.io", "v1", "inferencepools");

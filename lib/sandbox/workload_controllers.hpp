@@ -1,6 +1,7 @@
-// Simulated workload controllers: Deployments roll pods with maxSurge/maxUnavailable and keep the
-// status fields `kubectl rollout status` reads; pods become Ready after their startup delay
-// (knob annotations, see pod_knobs.hpp); pods whose owner is gone are garbage-collected.
+// The simulated pod runtime: pods become Ready after their startup delay (knob annotations, see
+// pod_knobs.hpp); pods whose owner (a ReplicaSet or a group workload) is gone are
+// garbage-collected. Deployments are deployment_controller.hpp's, ReplicaSets
+// replicaset_controller.hpp's.
 #pragma once
 
 #include <memory>
@@ -12,7 +13,6 @@
 
 namespace rollout::sandbox {
 
-std::unique_ptr<Controller> make_deployment_controller();
 // Pods run a simulated model server each (in `runtimes`); Ready follows its /health.
 std::unique_ptr<Controller> make_pod_controller(std::shared_ptr<PodRuntimes> runtimes);
 

@@ -201,6 +201,86 @@ expect_eq "currentRevision stays until every group is updated" "$old" "$(ms '{.s
 expect_eq "the updated pod's group label" "llama-3" \
   "$(k get pod llama-3-server-0-0 -o jsonpath='{.metadata.labels.modelserving\.volcano\.sh/group-name}')"
 
+# Deployments through ReplicaSets, driven by kubectl's rollout and scale commands as on a real
+# cluster (kubectl 1.32: undo is client-side, from the ReplicaSets' revision annotations).
+cat >"$work/dh.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dh}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: dh}}
+  template:
+    metadata:
+      labels: {app: dh}
+      annotations: {sandbox.rollout.dev/startup: 0s}
+    spec:
+      containers: [{name: app, image: "vllm/vllm-openai:v1"}]
+YAML
+expect_eq "create a Deployment" "deployment.apps/dh created" "$(k apply -f "$work/dh.yaml")"
+expect_contains "rollout status exits 0 once done" 'deployment "dh" successfully rolled out' \
+  "$(k rollout status deployment/dh --timeout=60s)"
+rs_of() { k get rs -l app=dh -o jsonpath="{range .items[?(@.metadata.annotations.deployment\.kubernetes\.io/revision==\"$1\")]}{.metadata.name} {.spec.replicas}{end}"; }
+rs1=$(rs_of 1)
+expect_eq "one ReplicaSet of revision 1 with 2 replicas" "2" "${rs1#* }"
+expect_eq "pods are owned by the ReplicaSet" "ReplicaSet ReplicaSet" \
+  "$(k get pods -l app=dh -o jsonpath='{.items[*].metadata.ownerReferences[0].kind}')"
+k set image deployment/dh app=vllm/vllm-openai:v2 >/dev/null
+k rollout status deployment/dh --timeout=60s >/dev/null
+hist=$(k rollout history deployment/dh)
+expect_eq "history lists revisions 1 and 2" "1 2" "$(awk '$1 ~ /^[0-9]+$/ {print $1}' <<<"$hist" | xargs)"
+expect_eq "the old ReplicaSet is scaled to 0" "${rs1% *} 0" "$(rs_of 1)"
+expect_eq "undo" "deployment.apps/dh rolled back" "$(k rollout undo deployment/dh)"
+k rollout status deployment/dh --timeout=60s >/dev/null
+expect_eq "undo brings the old ReplicaSet back as revision 3" "${rs1% *} 2" "$(rs_of 3)"
+expect_eq "undo restores the image" "vllm/vllm-openai:v1" \
+  "$(k get deploy dh -o jsonpath='{.spec.template.spec.containers[0].image}')"
+before_pods=$(k get pods -l app=dh -o jsonpath='{.items[*].metadata.name}')
+expect_eq "restart" "deployment.apps/dh restarted" "$(k rollout restart deployment/dh)"
+k rollout status deployment/dh --timeout=60s >/dev/null
+expect_eq "restart makes a new ReplicaSet" "3" "$(k get rs -l app=dh -o name | wc -l | xargs)"
+after_pods=$(k get pods -l app=dh -o jsonpath='{.items[*].metadata.name}')
+if [[ -n $after_pods && -z $(comm -12 <(tr ' ' '\n' <<<"$before_pods" | sort) <(tr ' ' '\n' <<<"$after_pods" | sort)) ]]; then
+  ok; else bad "restart replaces every pod: before '$before_pods' after '$after_pods'"; fi
+expect_eq "pause" "deployment.apps/dh paused" "$(k rollout pause deployment/dh)"
+k set image deployment/dh app=vllm/vllm-openai:v3 >/dev/null
+sleep 1
+expect_eq "paused: a template change makes no ReplicaSet" "3" "$(k get rs -l app=dh -o name | wc -l | xargs)"
+expect_eq "paused: the Progressing reason" "DeploymentPaused" \
+  "$(k get deploy dh -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}')"
+expect_eq "resume" "deployment.apps/dh resumed" "$(k rollout resume deployment/dh)"
+expect_contains "resumed: the rollout finishes" 'successfully rolled out' "$(k rollout status deployment/dh --timeout=60s)"
+expect_eq "resumed: the new ReplicaSet" "4" "$(k get rs -l app=dh -o name | wc -l | xargs)"
+expect_contains "api-resources lists deployments/scale" '"deployments/scale"' "$(k get --raw /apis/apps/v1)"
+expect_eq "kubectl scale deployment" "deployment.apps/dh scaled" "$(k scale deployment/dh --replicas=5)"
+k rollout status deployment/dh --timeout=60s >/dev/null
+expect_eq "scaled to 5 ready replicas" "5 5" "$(k get deploy dh -o jsonpath='{.spec.replicas} {.status.readyReplicas}')"
+expect_contains "the Scale's selector" '"selector":"app=dh"' \
+  "$(k get --raw /apis/apps/v1/namespaces/default/deployments/dh/scale)"
+expect_eq "kubectl scale modelserving" "modelserving.workload.serving.volcano.sh/llama scaled" \
+  "$(k scale modelserving/llama --replicas=5)"
+expect_eq "ModelServing spec.replicas" "5" "$(ms '{.spec.replicas}')"
+expect_contains "ModelServing Scale selector" '"selector":"modelserving.volcano.sh/name=llama"' \
+  "$(k get --raw /apis/workload.serving.volcano.sh/v1alpha1/namespaces/default/modelservings/llama/scale)"
+cat >"$work/lws.yaml" <<'YAML'
+apiVersion: leaderworkerset.x-k8s.io/v1
+kind: LeaderWorkerSet
+metadata: {name: lws1}
+spec:
+  replicas: 1
+  leaderWorkerTemplate:
+    size: 1
+    workerTemplate:
+      metadata: {annotations: {sandbox.rollout.dev/startup: 0s}}
+      spec: {containers: [{name: w, image: "vllm/vllm-openai:v1"}]}
+YAML
+k apply -f "$work/lws.yaml" >/dev/null
+expect_eq "kubectl scale leaderworkerset" "leaderworkerset.leaderworkerset.x-k8s.io/lws1 scaled" \
+  "$(k scale leaderworkerset/lws1 --replicas=2)"
+expect_eq "LeaderWorkerSet spec.replicas" "2" "$(k get lws lws1 -o jsonpath='{.spec.replicas}')"
+expect_contains "Recreate with rollingUpdate is refused as on a real cluster" "may not be specified when strategy" \
+  "$(k patch deploy dh --type merge -p '{"spec":{"strategy":{"type":"Recreate"}}}')"
+
 # rollout itself as a client of the sandbox: the global flags select the cluster, -v says where
 # it points without any secret, and errors map to the exit codes of the SPEC.
 out=$("$rollout" list 2>&1); rc=$?
