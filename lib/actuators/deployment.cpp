@@ -158,7 +158,8 @@ std::string failing_pod(const Family& f, const json& rs) {
   auto it = f.pods.find(rs["metadata"].value("uid", ""));
   if (it == f.pods.end()) return "";
   for (const auto& p : it->second)
-    if (const std::string why = pod_failure(p); !why.empty()) return "pod " + object_name(p) + " (" + why + ")";
+    if (const std::string why = pod_failure(p); !why.empty())
+      return "pod " + object_name(p) + " runs the new template and fails (" + why + ")";
   return "";
 }
 
@@ -244,7 +245,7 @@ Status DeploymentActuator::converge(k8s::Client& client, const json& written, co
         if (!f.ok()) return f.error();
         if (const json* rs = new_set(*f, *dep))
           if (const std::string bad = failing_pod(*f, *rs); !bad.empty())
-            return make_error(ErrorKind::gate_failed, what + ": " + bad + " runs the new template and fails");
+            return make_error(ErrorKind::gate_failed, what + ": " + bad);
       }
       return deployment_rollout_pending(*dep);
     }
@@ -261,7 +262,7 @@ Status DeploymentActuator::converge(k8s::Client& client, const json& written, co
       return std::string("creating the new ReplicaSet");
     }
     if (const std::string bad = failing_pod(*f, *fresh); !bad.empty())
-      return make_error(ErrorKind::gate_failed, what + ": " + bad + " runs the new template and fails");
+      return make_error(ErrorKind::gate_failed, what + ": " + bad);
     std::vector<ReplicaSetSize> old;
     std::vector<const json*> old_sets;
     for (const auto& rs : f->sets)

@@ -22,6 +22,12 @@ int scaled(const json& v, int replicas, bool round_up, int fallback) {
   return std::max(0, static_cast<int>(round_up ? std::ceil(x) : std::floor(x)));
 }
 
+int sum_old_before(const std::vector<ReplicaSetSize>& old) {
+  int n = 0;
+  for (const auto& o : old) n += o.replicas;
+  return n;
+}
+
 int sum(const std::vector<int>& v) {
   int n = 0;
   for (int x : v) n += x;
@@ -82,6 +88,9 @@ BatchMove next_batch_move(const BatchBounds& bounds, int target, const ReplicaSe
     excess -= take;
     budget -= take;
   }
+  // While paused, the controller's scale() gives a single active ReplicaSet spec.replicas: the new
+  // one gets its first replica no later than the old one loses one (sizes are written new first).
+  if (m.fresh == 0 && k > 0 && sum(m.old) < sum_old_before(old)) m.fresh = 1;
   // Too few old pods (spec.replicas went up): the largest old ReplicaSet grows, within the surge.
   if (excess < 0 && !old.empty()) {
     size_t largest = 0;

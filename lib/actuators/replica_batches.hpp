@@ -38,7 +38,8 @@ BatchBounds batch_bounds(const nlohmann::json& strategy, int replicas);
 
 // The next sizes on the way to `target` new pods (`old` oldest first: scaled down first, as
 // the controller does). Never more than total + maxSurge pods, never fewer Ready than
-// total - maxUnavailable on account of a scale-down (not-Ready old pods go first, free).
+// total - maxUnavailable on account of a scale-down (not-Ready old pods go first, free), and
+// never a lone old ReplicaSet below total (the paused controller would scale it back).
 BatchMove next_batch_move(const BatchBounds& bounds, int target, const ReplicaSetSize& fresh,
                           const std::vector<ReplicaSetSize>& old);
 

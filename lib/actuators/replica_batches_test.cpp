@@ -121,3 +121,10 @@ TEST_CASE("spec.replicas changed mid-batch: the old set follows the new count", 
   const BatchMove down = next_batch_move({2, 1, 0}, 1, {"new", 2, 2, 2}, {{"old", 2, 2, 2}});
   CHECK(down.fresh == 1);
 }
+
+TEST_CASE("with no surge the new ReplicaSet gets its first replica as the old one loses one", "[actuators][batches]") {
+  // Paused, the deployment controller would scale a lone active old ReplicaSet back to 4.
+  const BatchMove m = next_batch_move({4, 0, 1}, 2, {"new", 0, 0, 0}, {{"old", 4, 4, 4}});
+  CHECK(m.old[0] == 3);
+  CHECK(m.fresh == 1);
+}

@@ -203,9 +203,10 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
       return WriteEnd::failed;
     }
   }
-  for (size_t k = 0; k < to_write.size(); ++k)
-    emit(EventType::verified, state_.objects[to_write[k]].ref.key() + " verified",
-         {{"object", actuators::to_json(state_.objects[to_write[k]].ref)}});
+  for (size_t i = 0; i < n; ++i)
+    if (moves || std::find(to_write.begin(), to_write.end(), i) != to_write.end())
+      emit(EventType::verified, state_.objects[i].ref.key() + " verified",
+           {{"object", actuators::to_json(state_.objects[i].ref)}});
   return WriteEnd::done;
 }
 

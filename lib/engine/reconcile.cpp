@@ -228,10 +228,19 @@ bool Run::step_complete(const PlannedStep& step) const {
 Run::Tick Run::gates_due() {
   const gates::GateTargets targets = gate_targets();
   const std::string step_path = steps_[static_cast<size_t>(state_.step)].path;
+  // A rolling plan has no canary before its first batch: background gates start afresh then.
+  const bool no_canary_yet =
+      plan_.strategy == plan::Strategy::rolling && state_.position.updated == 0 && !state_.position.finished;
   for (auto* trackers : {&progress_.gates, &background_}) {
     for (auto& t : *trackers) {
       if (!t.due(clock_.now())) continue;
       const auto& gate = t.gate();
+      if (trackers == &background_ && no_canary_yet) {
+        const auto provider = providers_.find(gate.name);
+        if (provider != providers_.end()) provider->second->begin(seams_.client, targets);
+        t.start(clock_.now(), provider != providers_.end() && provider->second->windowed());
+        continue;
+      }
       const std::string where = trackers == &background_ ? std::string("background") : step_path;
       const gates::Measurement m = providers_.at(gate.name)->measure(seams_.client, targets);
       const gates::GateStatus status = t.record(m, clock_.now());

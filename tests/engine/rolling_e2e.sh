@@ -124,6 +124,8 @@ good_rollout() {
   expect_eq "$kind: every group on the new version" "$n" "$(ready_on "$kind" $new_image)"
   expect_eq "$kind: no old pod left" 0 "$(ready_on "$kind" $old_image)"
   expect_eq "$kind: phase" Succeeded "$(phase_of "$id")"
+  expect_eq "$kind: no gate judged a canary before the first batch" 0 \
+    "$(grep -c "(background): Failed" "$work/$kind-good.out")"
   if [[ $kind == deployment ]]; then
     uids+=" $(k get pods -l "${sel[$kind]}" -o jsonpath='{.items[*].metadata.uid}')"
     expect_eq "deployment: each new pod was created once (distinct new-template pod UIDs over the rollout)" "$n" \
