@@ -6,6 +6,7 @@
 #include "actuators/http_route.hpp"
 #include "actuators/inference_model.hpp"
 #include "actuators/inference_model_rewrite.hpp"
+#include "actuators/local_replicas.hpp"
 #include "actuators/lora_syncer.hpp"
 
 namespace rollout::actuators {
@@ -59,6 +60,7 @@ const ActuatorKind kActuatorKinds[] = {
     {"httpRoute", make<HttpRouteActuator, plan::HttpRouteTarget>},
     {"inferenceModel", make<InferenceModelActuator, plan::InferenceModelTarget>},
     {"inferenceModelRewrite", make<InferenceModelRewriteActuator, plan::InferenceModelRewriteTarget>},
+    {"local", make<LocalReplicasActuator, plan::LocalTarget>},
 };
 
 }  // namespace
