@@ -281,7 +281,8 @@ int ModelServerSim::shut_down_within(double timeout_seconds) {
   std::unique_lock lock(mu_);
   stopping_ = true;
   cv_.notify_all();
-  const double deadline = clock_->now() + std::max(0.0, timeout_seconds);
+  // Capped (115 days): "until they finish" must not overflow the clock's time points.
+  const double deadline = clock_->now() + std::clamp(timeout_seconds, 0.0, 1e7);
   while (running_ + waiting_ > 0 && clock_->now() < deadline) clock_->wait_until(lock, cv_, deadline);
   const int aborted = running_ + waiting_;
   aborting_ = true;
