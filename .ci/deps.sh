@@ -11,6 +11,8 @@ ROLLOUT_PACKAGES=(
   libcpp-httplib-dev libdtl-dev catch2 libssl-dev
   # tests: schema cross-check, completion scripts in every shell; GNU time for the benchmarks' peak RSS
   python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus time
+  # local replicas: real load balancers on loopback, a load generator, the HAProxy admin socket by hand
+  nginx-light haproxy hey socat
 )
 # The kubectl suites need a kubectl: any on PATH will do (build machines have v1.32); without
 # one, Debian's kubernetes-client (an older kubectl, v1.20). Known gap: v1.20's `kubectl apply`

@@ -188,12 +188,18 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   ms->add_option("--ttft", m.ttft, "Median time to first token")->capture_default_str();
   ms->add_option("--itl", m.itl, "Median inter-token latency")->capture_default_str();
   ms->add_option("--startup", m.startup, "Time before /health reports ready")->capture_default_str();
+  ms->add_option("--generation", m.generation,
+                 "Long generations: a request without max_tokens lasts between a quarter of this and this")
+      ->capture_default_str();
   ms->add_flag("--crash-on-start", m.crash_on_start, "Exit with an error after the startup delay");
   ms->add_flag("--no-runtime-lora", m.no_runtime_lora,
                "No /v1/load_lora_adapter and /v1/unload_lora_adapter, as vLLM without "
                "VLLM_ALLOW_RUNTIME_LORA_UPDATING");
+  ms->add_option("--shutdown-timeout", m.shutdown_timeout,
+                 "On SIGTERM, let in-flight requests finish for up to this long, then abort the rest (as vLLM's "
+                 "--shutdown-timeout; default 0s: abort them, as vLLM does)");
   add_choice(b, ms, "--on-sigterm", m.on_sigterm, {"drain", "abort"},
-             "drain: finish in-flight requests before exiting; abort: drop them, like vLLM's default");
+             "drain: finish in-flight requests however long they take; abort: --shutdown-timeout 0s");
   ms->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_model_server(b.model_server, t); }; });
 }
 

@@ -25,9 +25,33 @@ Result<std::unique_ptr<k8s::Client>> connect(const GlobalOptions& g, Terminal& t
 
 namespace rollout::cli {
 
+namespace {
+
+class NoCluster : public k8s::Transport {
+ public:
+  Result<k8s::HttpResult> send(const k8s::HttpCall& call) override { return refuse(call); }
+  Result<long> stream(const k8s::HttpCall& call, const std::function<bool(std::string_view)>&) override {
+    return refuse(call).error();
+  }
+
+ private:
+  static Result<k8s::HttpResult> refuse(const k8s::HttpCall& call) {
+    return make_error(ErrorKind::unavailable, "a local target talks to no cluster (asked for " + call.path + ")");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<k8s::Client> no_cluster_client() {
+  k8s::RetryPolicy once;
+  once.max_attempts = 1;
+  return std::make_unique<k8s::Client>(std::make_unique<NoCluster>(), "", once);
+}
+
 std::unique_ptr<engine::StateStore> state_store_for(const GlobalOptions& g, k8s::Client& client, const std::string& ns,
-                                                    const std::string& name) {
+                                                    const std::string& name, bool local_target) {
   if (!g.state_dir.empty()) return std::make_unique<engine::FileStore>(g.state_dir, name);
+  if (local_target) return std::make_unique<engine::FileStore>(engine::default_state_dir(), name);
   return std::make_unique<engine::ConfigMapStore>(client, ns, name);
 }
 

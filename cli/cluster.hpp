@@ -14,9 +14,14 @@ namespace rollout::cli {
 
 Result<std::unique_ptr<k8s::Client>> connect(const GlobalOptions& g, Terminal& t);
 
-// The store an apply of this plan uses: --state-dir's file store if given, else the ConfigMap.
+// A client for a plan whose target is not in the cluster (local replicas): every request fails
+// with a message saying so; no kubeconfig is read.
+std::unique_ptr<k8s::Client> no_cluster_client();
+
+// The store an apply of this plan uses: --state-dir's file store if given (or, for a local target,
+// the default state dir), else the ConfigMap.
 std::unique_ptr<engine::StateStore> state_store_for(const GlobalOptions& g, k8s::Client& client, const std::string& ns,
-                                                    const std::string& name);
+                                                    const std::string& name, bool local_target = false);
 
 // A rollout found for a control command. With --state-dir: that directory only. Without: the
 // default state dir and the cluster; found in both is an error naming both.

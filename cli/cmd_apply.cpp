@@ -56,8 +56,8 @@ Result<std::string> namespace_for(const plan::Plan& p, const GlobalOptions& g, c
 }
 
 bool confirm(const plan::Plan& p, const std::string& ns, Terminal& t) {
-  t.out << fmt::format("Apply rollout {} ({} on {}, {} steps) in namespace {}? [y/N] ", p.name,
-                       plan::to_string(p.strategy), plan::target_key(p.target), p.steps.size(), ns);
+  t.out << fmt::format("Apply rollout {} ({} on {}, {} steps) {}? [y/N] ", p.name, plan::to_string(p.strategy),
+                       plan::target_key(p.target), p.steps.size(), ns.empty() ? "on this machine" : "in namespace " + ns);
   t.out.flush();
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
@@ -112,16 +112,19 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   auto loaded = load_one(file, t);
   if (!loaded.ok()) return loaded.error();
   const plan::Plan& p = loaded->plan;
-  auto client = connect(g, t);
+  // A local target lives on this machine: no cluster, and its state in the state dir.
+  const bool local = std::holds_alternative<plan::LocalTarget>(p.target);
+  auto client = local ? Result<std::unique_ptr<k8s::Client>>(no_cluster_client()) : connect(g, t);
   if (!client.ok()) return client.error();
-  auto ns = namespace_for(p, g, **client);
+  auto ns = local ? Result<std::string>(std::string()) : namespace_for(p, g, **client);
   if (!ns.ok()) return ns.error();
   if (ask && !confirm(p, *ns, t)) return make_error(ErrorKind::aborted, "not confirmed; nothing was changed");
   settings.plan_hash = loaded->hash;
-  auto store = state_store_for(g, **client, *ns, p.name);
+  auto store = state_store_for(g, **client, *ns, p.name, local);
   auto sink = make_renderer(mode, t, g.verbosity);
   engine::Seams seams{**client, *sink, {}};
   seams.store = store.get();
+  seams.state_dir = g.state_dir;
   std::optional<KeyOffer> keys;
   if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive)
     keys.emplace(**client, *store, p.name, t);

@@ -29,7 +29,8 @@ Result<sandbox::ModelKnobs> knobs_of(const ModelServerOptions& o) {
   k.crash_on_start = o.crash_on_start;
   k.runtime_lora = !o.no_runtime_lora;
   for (auto [flag, text, out] : {std::tuple{"--ttft", &o.ttft, &k.ttft}, std::tuple{"--itl", &o.itl, &k.itl},
-                                 std::tuple{"--startup", &o.startup, &k.startup}})
+                                 std::tuple{"--startup", &o.startup, &k.startup},
+                                 std::tuple{"--generation", &o.generation, &k.generation}})
     if (auto s = read_duration(flag, *text, *out); !s.ok()) return s.error();
   return k;
 }
@@ -41,8 +42,13 @@ Status sandbox_model_server(const ModelServerOptions& o, Terminal& t) {
   if (!knobs.ok()) return knobs.error();
   if (o.port < 0 || o.port > 65535)
     return make_error(ErrorKind::usage, "--port: must be between 0 (any free port) and 65535");
-  const auto on_sigterm = o.on_sigterm == "abort" ? sandbox::OnSigterm::abort : sandbox::OnSigterm::drain;
-  return sandbox::run_model_server(*knobs, o.host, o.port, on_sigterm, [&t](const std::string& line) {
+  sandbox::ShutdownPolicy shutdown;
+  if (!o.shutdown_timeout.empty() && !o.on_sigterm.empty())
+    return make_error(ErrorKind::usage, "--shutdown-timeout and --on-sigterm: give one of them");
+  if (o.on_sigterm == "drain") shutdown.timeout = Duration::max();
+  if (!o.shutdown_timeout.empty())
+    if (auto s = read_duration("--shutdown-timeout", o.shutdown_timeout, shutdown.timeout); !s.ok()) return s;
+  return sandbox::run_model_server(*knobs, o.host, o.port, shutdown, [&t](const std::string& line) {
     t.out << "rollout model-server: " << line << std::endl;
   });
 }

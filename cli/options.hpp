@@ -80,9 +80,11 @@ struct ModelServerOptions {
   std::string ttft = "50ms";
   std::string itl = "10ms";
   std::string startup = "0s";
+  std::string generation = "0s";
   bool crash_on_start = false;
   bool no_runtime_lora = false;      // as vLLM without VLLM_ALLOW_RUNTIME_LORA_UPDATING
-  std::string on_sigterm = "drain";  // drain | abort
+  std::string on_sigterm;             // drain | abort (legacy spelling of --shutdown-timeout)
+  std::string shutdown_timeout;       // vLLM's --shutdown-timeout; default 0s: abort in-flight requests
 };
 
 struct CompletionOptions {

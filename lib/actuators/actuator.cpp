@@ -7,6 +7,7 @@
 #include "actuators/http_route.hpp"
 #include "actuators/inference_model.hpp"
 #include "actuators/inference_model_rewrite.hpp"
+#include "actuators/local_replicas.hpp"
 #include "actuators/lora_syncer.hpp"
 #include "actuators/serving_groups.hpp"
 
@@ -75,6 +76,7 @@ const ActuatorKind kActuatorKinds[] = {
     {"modelServing", make_model_serving},
     {"deployment", make<DeploymentActuator, plan::DeploymentTarget>},
     {"leaderWorkerSet", make_leader_worker_set},
+    {"local", make<LocalReplicasActuator, plan::LocalTarget>},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "actuators/object_host.hpp"
 
+#include "actuators/local_replicas.hpp"
+
 namespace rollout::actuators {
 
 using nlohmann::json;
@@ -56,10 +58,10 @@ ObjectHost& Hosts::host(const ObjectRef& ref) {
   return it == by_group_.end() ? static_cast<ObjectHost&>(cluster_) : *it->second;
 }
 
-std::unique_ptr<Hosts> hosts_for(const plan::Plan&, k8s::Client& client) {
-  // Every target today lives in the cluster. The local replicas target adds its host here:
-  //   if (plan.target has local replicas) hosts->add("local.rollout.dev", make_local_host(...));
-  return std::make_unique<Hosts>(client);
+std::unique_ptr<Hosts> hosts_for(const plan::Plan& plan, k8s::Client& client, const HostContext& context) {
+  auto hosts = std::make_unique<Hosts>(client);
+  if (std::holds_alternative<plan::LocalTarget>(plan.target)) hosts->add(kLocalGroup, make_local_host(plan, context));
+  return hosts;
 }
 
 }  // namespace rollout::actuators

@@ -8,6 +8,7 @@
 // drift and restoring on rollback are then the same code for both.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -67,8 +68,15 @@ class Hosts : public ObjectHost {
   std::map<std::string, std::unique_ptr<ObjectHost>> by_group_;
 };
 
+// What a host outside the cluster needs that the plan does not say: where local state lives
+// (--state-dir), and where progress messages go (the engine's events).
+struct HostContext {
+  std::string state_dir;
+  std::function<void(const std::string&)> note;
+};
+
 // The hosts a plan's target needs: the cluster, plus the host of a target that is not in it (one
 // more entry in this table, next to its actuator in `actuators_for`).
-std::unique_ptr<Hosts> hosts_for(const plan::Plan& plan, k8s::Client& client);
+std::unique_ptr<Hosts> hosts_for(const plan::Plan& plan, k8s::Client& client, const HostContext& context = {});
 
 }  // namespace rollout::actuators

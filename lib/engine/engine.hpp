@@ -62,6 +62,9 @@ struct Seams {
   StateStore* store = nullptr;
   // Makes the provider that measures a gate; null: gates::make_provider. Tests script measurements.
   std::function<Result<std::unique_ptr<gates::MetricProvider>>(const plan::Gate&)> make_provider = nullptr;
+  // Where targets outside the cluster keep their own state (local replicas: pid and log files);
+  // empty: default_state_dir().
+  std::string state_dir = "";
 };
 
 Result<RunResult> apply_plan(const plan::Plan& plan, const std::string& ns, const ApplySettings& settings, Seams& seams);

@@ -146,10 +146,14 @@ CommandSpec decode_command(ReadContext& ctx, const YamlNodePtr& node, const std:
   return c;
 }
 
-void decode_replicas(ObjectReader& r, LocalTarget& t) {
+struct ReplicaKeys {
   std::set<std::string> names;
   std::set<int> ports, gpus;
-  for_each_item(r, "replicas", [&](const YamlNodePtr& node, const std::string& path) {
+};
+
+void decode_replicas(ObjectReader& r, const char* key, std::vector<LocalReplica>& out, ReplicaKeys& seen) {
+  auto& [names, ports, gpus] = seen;
+  for_each_item(r, key, [&](const YamlNodePtr& node, const std::string& path) {
     LocalReplica rep;
     ObjectReader rr(r.context(), node, path, "LocalReplica");
     if (auto v = rr.string("name")) rep.name = *v;
@@ -163,10 +167,11 @@ void decode_replicas(ObjectReader& r, LocalTarget& t) {
       rr.error_at("port", "port " + std::to_string(rep.port) + " is used by another replica");
     if (rr.has("gpu") && !gpus.insert(rep.gpu).second)
       rr.error_at("gpu", "GPU " + std::to_string(rep.gpu) + " is given to another replica");
-    t.replicas.push_back(rep);
+    out.push_back(rep);
   });
-  auto v = r.raw("replicas");
-  if (v && v->is_sequence() && v->items.empty()) r.error_at("replicas", "must list at least one replica");
+  auto v = r.raw(key);
+  if (std::string(key) == "replicas" && v && v->is_sequence() && v->items.empty())
+    r.error_at(key, "must list at least one replica");
 }
 
 Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string& path) {
@@ -174,10 +179,16 @@ Target decode_local(ReadContext& ctx, const YamlNodePtr& node, const std::string
   ObjectReader r(ctx, node, path, "LocalTarget");
   if (r.has("loadBalancer"))
     t.load_balancer = decode_balancer(ctx, r.raw("loadBalancer"), r.child_path("loadBalancer"));
-  decode_replicas(r, t);
+  ReplicaKeys seen;
+  decode_replicas(r, "replicas", t.replicas, seen);
+  if (r.has("canaryReplicas")) decode_replicas(r, "canaryReplicas", t.canary_replicas, seen);
+  if (auto v = r.integer("maxInFlightPerReplica", 1, 1000000)) t.max_in_flight_per_replica = *v;
   if (r.has("stable")) t.stable = decode_version(ctx, r.raw("stable"), r.child_path("stable"));
   if (r.has("canary")) t.canary = decode_version(ctx, r.raw("canary"), r.child_path("canary"));
-  if (r.has("start")) t.start = decode_command(ctx, r.raw("start"), r.child_path("start"));
+  if (r.has("start")) {
+    t.start = decode_command(ctx, r.raw("start"), r.child_path("start"));
+    if (t.start->command.empty()) r.error_at("start", "start needs a command");
+  }
   if (r.has("stop")) t.stop = decode_command(ctx, r.raw("stop"), r.child_path("stop"));
   if (r.has("health")) {
     ObjectReader h(ctx, r.raw("health"), r.child_path("health"), "LocalHealth");

@@ -103,6 +103,7 @@ struct LocalReplica {
 struct LocalTarget {
   std::variant<NginxBalancer, HaproxyBalancer> load_balancer;
   std::vector<LocalReplica> replicas;
+  std::vector<LocalReplica> canary_replicas;  // blueGreen: the set that runs the canary
   LocalVersion stable;
   LocalVersion canary;
   std::optional<CommandSpec> start;
@@ -111,6 +112,7 @@ struct LocalTarget {
   Duration health_timeout{10 * 60 * 1000};
   Duration drain_timeout{2 * 60 * 1000};
   int max_unavailable = 1;
+  std::optional<int> max_in_flight_per_replica;  // wait before taking a replica out while above it
 };
 
 using Target = std::variant<HttpRouteTarget, InferenceModelTarget, InferenceModelRewriteTarget, ModelServingTarget,

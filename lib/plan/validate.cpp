@@ -147,6 +147,20 @@ void check_adapters(ReadContext& ctx, const Plan& plan, const Decoded& decoded) 
 
 // deleteStable removes the stable backend (InferencePool or Service) that an httpRoute target
 // shifted traffic away from; no other target names a backend to delete.
+// A local blue-green plan moves traffic between two replica sets; a rolling one replaces in place.
+void check_local_sets(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
+  const auto* local = std::get_if<LocalTarget>(&plan.target);
+  if (!local || !decoded.strategy || !decoded.target) return;
+  const std::string path = "spec.target.local.canaryReplicas";
+  if (plan.strategy == Strategy::blueGreen && local->canary_replicas.empty())
+    ctx.diags.add(pos_of(ctx, "spec.target.local"),
+                  path + ": a blueGreen local plan needs the canary replica set (its servers are in the load "
+                         "balancer at weight 0 / down)");
+  if (plan.strategy == Strategy::rolling && !local->canary_replicas.empty())
+    ctx.diags.add(pos_of(ctx, path), path + ": only blueGreen plans have a second replica set; rolling replaces "
+                                            "the replicas in place");
+}
+
 void check_finalize(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
   if (!plan.finalize || !plan.finalize->delete_stable || !decoded.target) return;
   if (std::holds_alternative<HttpRouteTarget>(plan.target)) return;
@@ -182,6 +196,7 @@ void validate_plan(ReadContext& ctx, const Plan& plan, const Decoded& decoded) {
   StepWalk walk;
   for (const auto& step : plan.steps) check_step(ctx, plan, decoded, step, walk);
   check_adapters(ctx, plan, decoded);
+  check_local_sets(ctx, plan, decoded);
   check_finalize(ctx, plan, decoded);
   if (plan.progress_deadline && plan.progress_deadline->count() == 0)
     ctx.diags.add(pos_of(ctx, "spec.progressDeadline"), "spec.progressDeadline: must be longer than 0s");

@@ -201,6 +201,10 @@ HttpResponse ModelServerSim::generate(const HttpRequest& req, bool chat) {
   std::normal_distribution<double> normal(0.0, 1.0);
   f.ttft = seconds(knobs_.ttft) * std::exp(0.25 * normal(rng_));
   f.itl = seconds(knobs_.itl) * std::exp(0.1 * normal(rng_));
+  if (!f.req.max_tokens_given && knobs_.generation.count() > 0 && f.itl > 0) {
+    const double lasts = seconds(knobs_.generation) * std::uniform_real_distribution<double>(0.25, 1.0)(rng_);
+    f.req.max_tokens = std::max(1, static_cast<int>((lasts - f.ttft) / f.itl));
+  }
   f.fail = knobs_.error_rate > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < knobs_.error_rate;
   f.arrival = clock_->now();
   return run(lock, f);
@@ -271,6 +275,20 @@ void ModelServerSim::begin_shutdown(bool drain) {
   if (!drain) aborting_ = true;
   cv_.notify_all();
   cv_.wait(lock, [this] { return running_ + waiting_ == 0; });
+}
+
+int ModelServerSim::shut_down_within(double timeout_seconds) {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  // Capped (115 days): "until they finish" must not overflow the clock's time points.
+  const double deadline = clock_->now() + std::clamp(timeout_seconds, 0.0, 1e7);
+  while (running_ + waiting_ > 0 && clock_->now() < deadline) clock_->wait_until(lock, cv_, deadline);
+  const int aborted = running_ + waiting_;
+  aborting_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [this] { return running_ + waiting_ == 0; });
+  return aborted;
 }
 
 int ModelServerSim::running() const {

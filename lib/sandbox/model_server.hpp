@@ -35,6 +35,7 @@ struct ModelKnobs {
   Duration ttft{50};                   // median time to first token
   Duration itl{10};                    // median inter-token latency
   Duration startup{0};                 // /health answers 503 until this has passed
+  Duration generation{0};              // > 0: an answer without max_tokens lasts D/4..D (long generations)
   bool crash_on_start = false;         // the process exits with an error once startup has passed
   bool runtime_lora = true;            // VLLM_ALLOW_RUNTIME_LORA_UPDATING: the load/unload routes exist
   std::optional<int> max_concurrency;  // requests beyond it wait (vllm:num_requests_waiting); unset or <= 0: none
@@ -66,6 +67,10 @@ class ModelServerSim {
   // count as finished_reason="abort"), as vLLM does on SIGTERM without --shutdown-timeout.
   // Another call may turn a waiting drain into an abort.
   void begin_shutdown(bool drain);
+  // vLLM's `--shutdown-timeout N`: refuses new requests, lets the in-flight ones finish for up to
+  // `timeout` seconds of its clock, then aborts those still running (0: abort at once, vLLM's
+  // default). Returns how many were aborted.
+  int shut_down_within(double timeout_seconds);
   bool shutting_down() const;
 
   int running() const;

@@ -10,6 +10,8 @@
 #include <csignal>
 #include <thread>
 
+#include "util/duration.hpp"
+
 namespace rollout::sandbox {
 
 struct ModelHttpServer::Impl {
@@ -56,25 +58,31 @@ void say(const ModelServerLog& log, const std::string& line) {
   if (log) log(line);
 }
 
-Status shut_down(ModelServerSim& sim, ModelHttpServer& server, int sig, OnSigterm on_sigterm, const sigset_t& signals,
-                 const ModelServerLog& log) {
-  const bool drain = on_sigterm == OnSigterm::drain;
-  say(log, std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + ": " + (drain ? "draining " : "aborting ") +
-               std::to_string(sim.running() + sim.waiting()) + " in-flight request(s)");
+Status shut_down(ModelServerSim& sim, ModelHttpServer& server, int sig, const ShutdownPolicy& policy,
+                 const sigset_t& signals, const ModelServerLog& log) {
+  const double timeout = std::chrono::duration<double>(policy.timeout).count();
+  const int in_flight = sim.running() + sim.waiting();
+  say(log, std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + ": " +
+               (timeout > 0 ? "draining " + std::to_string(in_flight) + " in-flight request(s) " +
+                                  (policy.timeout == Duration::max() ? std::string("until they finish")
+                                                                     : "for up to " + format_duration(policy.timeout))
+                            : "aborting " + std::to_string(in_flight) + " in-flight request(s)"));
   std::atomic<bool> done = false;
+  int aborted = 0;
   std::thread shutdown([&] {
-    sim.begin_shutdown(drain);
+    aborted = sim.shut_down_within(timeout);
     done = true;
   });
   while (!done) {
-    if (wait_signal(signals, 50) && drain) {
+    if (wait_signal(signals, 50) && timeout > 0) {
       say(log, "second signal: aborting the in-flight requests");
       sim.begin_shutdown(false);
     }
   }
   shutdown.join();
   server.stop();
-  say(log, "stopped");
+  say(log, aborted > 0 && timeout > 0 ? "shutdown timeout: aborted " + std::to_string(aborted) + " request(s); stopped"
+                                      : "stopped");
   return ok_status();
 }
 
@@ -121,7 +129,7 @@ std::string ModelHttpServer::url() const {
   return "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(impl_->port);
 }
 
-Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, OnSigterm on_sigterm,
+Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, const ShutdownPolicy& shutdown,
                         const ModelServerLog& log) {
   const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -140,7 +148,7 @@ Status run_model_server(const ModelKnobs& knobs, const std::string& host, int po
     say(log, "ready");
     announced = true;
   }
-  return shut_down(sim, server, sig, on_sigterm, signals, log);
+  return shut_down(sim, server, sig, shutdown, signals, log);
 }
 
 }  // namespace rollout::sandbox

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sandbox/model_server.hpp"
+#include "util/duration.hpp"
 #include "util/result.hpp"
 
 namespace rollout::sandbox {
@@ -33,16 +34,21 @@ class ModelHttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-enum class OnSigterm { drain, abort };
+// What SIGTERM does to the requests in flight, as vLLM's `--shutdown-timeout N`: they may finish
+// for up to `shutdown_timeout`, then the rest are aborted (0, vLLM's default: aborted at once).
+// New requests are refused from the signal on.
+struct ShutdownPolicy {
+  Duration timeout{0};  // Duration::max(): until they finish
+};
 
 // Progress lines while the server runs ("listening on URL", "ready", shutdown); the CLI prints them.
 using ModelServerLog = std::function<void(const std::string&)>;
 
 // For a process's main thread: blocks SIGINT and SIGTERM (before any other thread starts), serves
-// until one arrives, then drains or aborts the in-flight requests (a second signal turns a drain
-// into an abort) and returns ok. With knobs.crash_on_start it returns an error once the startup
+// until one arrives, then lets the in-flight requests finish within the policy's timeout and
+// aborts the rest (a second signal aborts them at once) and returns ok. With knobs.crash_on_start it returns an error once the startup
 // delay has passed instead.
-Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, OnSigterm on_sigterm,
+Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, const ShutdownPolicy& shutdown,
                         const ModelServerLog& log = {});
 
 }  // namespace rollout::sandbox

@@ -314,3 +314,48 @@ TEST_CASE("requests beyond max_concurrency wait", "[sandbox][model-server]") {
   CHECK(second.get().status == 200);
   CHECK(r.sim.waiting() == 0);
 }
+
+TEST_CASE("shutdown timeout: in-flight requests finish within it", "[sandbox][model-server]") {
+  Replica r(knobs(), false);
+  auto request = std::async(std::launch::async, [&] { return r.complete(kBase, 50); });  // ~1.1 s
+  REQUIRE(r.running(1));
+  auto shutdown = std::async(std::launch::async, [&] { return r.sim.shut_down_within(5); });
+  for (int i = 0; i < 1000 && !r.sim.shutting_down(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(r.complete(kBase).status == 503);  // no new requests once the signal came
+  for (int i = 0; i < 100 && request.wait_for(std::chrono::milliseconds(2)) != std::future_status::ready; ++i)
+    r.clock->advance(0.1);
+  CHECK(request.get().status == 200);
+  CHECK(shutdown.get() == 0);
+}
+
+TEST_CASE("shutdown timeout: requests still running when it ends are aborted", "[sandbox][model-server]") {
+  Replica r(knobs(), false);
+  auto request = std::async(std::launch::async, [&] { return r.complete(kBase, 500); });  // ~10 s
+  REQUIRE(r.running(1));
+  auto shutdown = std::async(std::launch::async, [&] { return r.sim.shut_down_within(2); });
+  for (int i = 0; i < 200 && shutdown.wait_for(std::chrono::milliseconds(2)) != std::future_status::ready; ++i)
+    r.clock->advance(0.1);
+  CHECK(shutdown.get() == 1);
+  CHECK(request.get().status == 500);
+  CHECK(r.metric(series("vllm:request_success_total", kBase, "finished_reason=\"abort\",")) == 1);
+}
+
+TEST_CASE("shutdown timeout 0 aborts at once, as vLLM's default", "[sandbox][model-server]") {
+  Replica r(knobs(), false);
+  auto request = std::async(std::launch::async, [&] { return r.complete(kBase, 50); });
+  REQUIRE(r.running(1));
+  CHECK(r.sim.shut_down_within(0) == 1);
+  CHECK(request.get().status == 500);
+}
+
+TEST_CASE("generation: an answer without max_tokens lasts up to the knob", "[sandbox][model-server]") {
+  ModelKnobs k = knobs();
+  k.generation = Duration(4000);
+  Replica r(k);
+  for (int i = 0; i < 20; ++i) {
+    auto c = json::parse(r.post("/v1/completions", {{"model", kBase}, {"prompt", "Hi"}}).body);
+    const int tokens = c["usage"]["completion_tokens"];
+    CHECK(tokens >= 30);   // >= (1 s - ttft) / itl, with the spread of both
+    CHECK(tokens <= 260);  // <= 4 s / itl
+  }
+}

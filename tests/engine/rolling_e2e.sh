@@ -194,6 +194,31 @@ aborted_rollout() {
   expect_eq "$kind: aborted: recorded fields as before" "$before" "$(recorded "$kind")"
 }
 
+# An autoscaler changes spec.replicas mid-rollout: the next percentage batch is computed from the
+# new count, and apply says so.
+autoscaled_rollout() {
+  local kind=deployment id=${name[deployment]}
+  reset_kind $kind
+  test_plan "${plan[$kind]}" "$work/$kind-scaled.yaml" --ready-timeout 60s \
+    --steps '[{updateReplicas: "34%"}, {pause: {}}, {updateReplicas: "67%"}, {pause: {}}, {updateReplicas: "100%"}]'
+  "$rollout" plan apply --yes "$work/$kind-scaled.yaml" >"$work/$kind-scaled.out" 2>&1 &
+  local pid=$!
+  wait_paused_at "$id"
+  expect_eq "autoscaled: 34% of 3 is 2 new pods" 2 "$(ready_on $kind $new_image)"
+  k scale "${res[$kind]}" --replicas=6 >/dev/null
+  "$rollout" promote "$id" >/dev/null 2>&1
+  wait_paused_at "$id"
+  expect_eq "autoscaled: 67% of 6 is 5 new pods" 5 "$(ready_on $kind $new_image)"
+  expect_eq "autoscaled: and 1 old" 1 "$(ready_on $kind $old_image)"
+  expect_contains "autoscaled: apply says the batch was recomputed" "spec.replicas changed from 3 to 6" \
+    "$(cat "$work/$kind-scaled.out")"
+  "$rollout" promote "$id" >/dev/null 2>&1
+  wait "$pid"
+  expect_eq "autoscaled: the rollout ends (exit 0)" 0 $?
+  expect_eq "autoscaled: all 6 on the new version" 6 "$(ready_on $kind $new_image)"
+  k scale "${res[$kind]}" --replicas=3 >/dev/null
+}
+
 shipped_plan() {
   local kind=$1
   reset_kind "$kind"
@@ -214,5 +239,6 @@ for kind in modelserving modelinfer lws deployment; do
 done
 [[ -z $only || $only == lws ]] && aborted_rollout lws
 [[ -z $only || $only == deployment ]] && aborted_rollout deployment
+[[ -z $only || $only == deployment ]] && autoscaled_rollout
 
 summary "rolling_e2e${only:+ ($only)}"

@@ -150,6 +150,30 @@ for mode in drain abort; do
   expect_contains "$mode: logged" "SIGTERM: $verb 1 in-flight request(s)" "$(cat "$work/server.log")"
 done
 
+# vLLM's --shutdown-timeout: by default (0s) SIGTERM aborts the in-flight request; with a
+# timeout longer than the request it finishes; with a shorter one it is aborted when it ends.
+for case in "default:500" "5s:200" "1s:500"; do
+  t=${case%%:*} want=${case#*:}
+  flags=(--ttft 10ms --itl 20ms); [[ $t != default ]] && flags+=(--shutdown-timeout "$t")
+  start_server "${flags[@]}" || exit 1
+  curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' -d '{"model":"test-model","prompt":"Hi","max_tokens":150}' \
+    -H 'Content-Type: application/json' "$base/v1/completions" >"$work/slow.code" &
+  slow=$!
+  if wait_running 1; then ok; else bad "shutdown-timeout $t: the slow request is not running"; fi
+  kill -TERM "$pid"
+  wait "$slow"
+  wait_server
+  expect_eq "shutdown-timeout $t: the in-flight request gets $want" "$want" "$(cat "$work/slow.code")"
+  expect_eq "shutdown-timeout $t: exit 0" 0 "$rc"
+done
+
+# Long generations: without max_tokens an answer lasts up to --generation.
+start_server --ttft 10ms --itl 10ms --generation 1s || exit 1
+took=$(curl -s --noproxy '*' -o /dev/null -w '%{time_total}' -d '{"model":"test-model","prompt":"Hi"}' \
+  -H 'Content-Type: application/json' "$base/v1/completions")
+if awk -v t="$took" 'BEGIN { exit !(t >= 0.2 && t <= 1.5) }'; then ok; else bad "--generation 1s: a request took ${took}s"; fi
+kill -TERM "$pid"; wait_server
+
 # Bad knobs are usage errors that name the flag.
 out=$("$rollout" sandbox model-server --port 0 --model m --version v --ttft soon 2>&1); code=$?
 expect_eq "bad --ttft exits 2" 2 "$code"
