@@ -297,19 +297,7 @@ Result<std::vector<Endpoint>> DeploymentActuator::endpoints(k8s::Client& client,
   std::vector<Endpoint> out;
   for (const auto& [uid, pods] : f->pods) {
     if ((uid == fresh_uid ? Role::canary : Role::stable) != role) continue;
-    for (const auto& p : pods) {
-      int port = 8000;
-      const json containers = p.value("spec", json::object()).value("containers", json::array());
-      if (!containers.empty())
-        for (const auto& cp : containers[0].value("ports", json::array()))
-          if (cp.value("containerPort", 0) > 0) {
-            port = cp.value("containerPort", 8000);
-            break;
-          }
-      const std::string name = object_name(p);
-      out.push_back(Endpoint{name, port, pod_ready(p),
-                             "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"});
-    }
+    for (const auto& p : pods) out.push_back(pod_endpoint(ns, p, serving_port(p)));
   }
   return out;
 }

@@ -57,6 +57,19 @@ int named_port(const json& pod, const std::string& name) {
 
 }  // namespace
 
+Endpoint pod_endpoint(const std::string& ns, const json& pod, int port) {
+  const std::string name = object_name(pod);
+  return Endpoint{name, port, pod_ready(pod),
+                  "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"};
+}
+
+int serving_port(const json& pod) {
+  for (const auto& c : pod.value("spec", json::object()).value("containers", json::array()))
+    for (const auto& p : c.value("ports", json::array()))
+      if (p.value("containerPort", 0) > 0) return p.value("containerPort", 0);
+  return 8000;
+}
+
 Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& requested) {
   BackendPool pool = requested;
   auto obj = get_object(client, backend_api_version(pool.kind, pool.group), pool.kind, ns, pool.name);
@@ -85,9 +98,7 @@ Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::str
   std::vector<Endpoint> out;
   for (const auto& pod : pods->value("items", json::array())) {
     const int port = sel.port_name.empty() ? sel.port : named_port(pod, sel.port_name);
-    const std::string name = object_name(pod);
-    out.push_back(Endpoint{name, port, pod_ready(pod),
-                           "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"});
+    out.push_back(pod_endpoint(ns, pod, port));
   }
   return out;
 }

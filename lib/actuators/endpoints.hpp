@@ -17,6 +17,12 @@ struct Endpoint {
   std::string base;    // "/api/v1/namespaces/NS/pods/POD:PORT/proxy": where a GET reaches it
 };
 
+// One pod as an endpoint on `port`, reached through the pod proxy.
+Endpoint pod_endpoint(const std::string& ns, const nlohmann::json& pod, int port);
+// The port a model-server pod serves on when no pool says: its first declared containerPort, else
+// vLLM's default 8000.
+int serving_port(const nlohmann::json& pod);
+
 // Every pod the backend selects, ready or not. A missing pool is ErrorKind::not_found naming it.
 Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& pool);
 

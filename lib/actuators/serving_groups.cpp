@@ -257,13 +257,7 @@ Result<std::vector<Endpoint>> ServingGroupsActuator::endpoints(k8s::Client& clie
     auto it = roles.find(object_name(p));
     if (it == roles.end() || label(p, kind_.serving_label) != kind_.serving_value) continue;
     if ((introduced ? it->second : Role::stable) != role) continue;
-    int port = 8000;
-    for (const auto& c : p.value("spec", json::object()).value("containers", json::array()))
-      for (const auto& cp : c.value("ports", json::array()))
-        if (port == 8000 && cp.value("containerPort", 0) > 0) port = cp.value("containerPort", 8000);
-    const std::string name = object_name(p);
-    out.push_back(Endpoint{name, port, pod_ready(p),
-                           "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"});
+    out.push_back(pod_endpoint(ns, p, serving_port(p)));
   }
   return out;
 }
