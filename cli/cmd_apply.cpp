@@ -17,23 +17,17 @@
 #include "cli/event_render.hpp"
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
+#include "engine/file_store.hpp"
 #include "plan/loader.hpp"
 
 namespace rollout::cli {
 
 namespace {
 
-// FNV-1a of the plan's bytes as loaded (read once; stdin included): a run continues only with
-// the plan text it started with.
-std::string plan_hash(const std::string& bytes) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
-  return fmt::format("{:016x}", h);
-}
-
 struct LoadedOne {
   plan::Plan plan;
   std::string hash;
+  std::string bytes;
 };
 
 Result<LoadedOne> load_one(const std::string& path, Terminal& t) {
@@ -45,7 +39,7 @@ Result<LoadedOne> load_one(const std::string& path, Terminal& t) {
   if (f.plans.size() != 1)
     return make_error(ErrorKind::invalid,
                       fmt::format("{} holds {} plans; apply and diff take a file with exactly one", path, f.plans.size()));
-  return LoadedOne{f.plans[0].plan, plan_hash(f.bytes)};
+  return LoadedOne{f.plans[0].plan, plan::plan_hash(f.bytes), f.bytes};
 }
 
 Result<std::string> namespace_for(const plan::Plan& p, const GlobalOptions& g, const k8s::Client& client) {
@@ -96,7 +90,9 @@ class KeyOffer {
           struct Quiet : engine::EventSink {
             void emit(const engine::Event&) override {}
           } quiet;
-          auto r = engine::abort_rollout(store, name, client, quiet);
+          actuators::ClusterHost cluster(client);  // this apply drives it: the host is not asked for
+          auto r = engine::abort_rollout(
+              store, name, [&]() -> Result<actuators::ObjectHost*> { return &cluster; }, quiet);
           t.err << (r.ok() ? r->message : r.error().message) << "\n";
         }
       }
@@ -121,6 +117,9 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   if (ask && !confirm(p, *ns, t)) return make_error(ErrorKind::aborted, "not confirmed; nothing was changed");
   settings.plan_hash = loaded->hash;
   auto store = state_store_for(g, **client, *ns, p.name, local);
+  // A local target is rebuilt from its plan by `rollout abort` when no apply runs: kept with the state.
+  if (local && settings.mode == engine::ExecMode::apply)
+    if (auto s = static_cast<engine::FileStore&>(*store).keep_plan(loaded->hash, loaded->bytes); !s.ok()) return s;
   auto sink = make_renderer(mode, t, g.verbosity);
   engine::Seams seams{**client, *sink, {}};
   seams.store = store.get();

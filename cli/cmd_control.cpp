@@ -2,12 +2,17 @@
 // which a running apply notices through its watch on the state ConfigMap.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ostream>
 
+#include "actuators/local_replicas.hpp"
+#include "actuators/object_host.hpp"
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "cli/event_render.hpp"
 #include "engine/control.hpp"
+#include "engine/file_store.hpp"
+#include "plan/loader.hpp"
 
 namespace rollout::cli {
 
@@ -65,6 +70,41 @@ void print_status(const engine::StateSnapshot& s, const std::string& where, Term
   }
 }
 
+// A rollout whose objects live outside the cluster (local replicas) is rolled back through the
+// host its plan describes: the plan kept with its state by the apply that started it. nullptr
+// for a rollout in the cluster.
+Result<actuators::ObjectHost*> local_target_host(LocatedRollout& found, const std::string& name,
+                                                 std::unique_ptr<k8s::Client>& no_cluster,
+                                                 std::unique_ptr<actuators::ObjectHost>& keep, engine::EventSink& sink) {
+  auto snap = found.store->read();
+  if (!snap.ok()) return snap.error();
+  if (!snap->state || !found.local) return nullptr;
+  const auto& objects = snap->state->objects;
+  const bool outside = std::any_of(objects.begin(), objects.end(), [](const auto& object) {
+    return object.ref.api_version.rfind(std::string(actuators::kLocalGroup) + "/", 0) == 0;
+  });
+  if (!outside) return nullptr;
+  auto& files = static_cast<engine::FileStore&>(*found.store);
+  const std::string& hash = snap->state->plan_hash;
+  auto text = files.kept_plan(hash);
+  if (!text.ok())
+    return make_error(ErrorKind::not_found,
+                      fmt::format("rollout {} changes local replicas and its plan (hash {}) is not kept in {}: run "
+                                  "`rollout plan apply` with the plan it was started with, then abort from there",
+                                  name, hash, files.dir()));
+  const std::string where = files.dir() + "/" + name + ".plan-" + hash + ".yaml";
+  plan::PlanFile f = plan::load_plan_text(where, *text);
+  if (!f.ok() || f.plans.size() != 1)
+    return make_error(ErrorKind::invalid, where + " no longer loads as a plan: " +
+                                              (f.ok() ? std::string("not exactly one plan") : f.messages().front()));
+  no_cluster = no_cluster_client();
+  const actuators::HostContext context{files.dir(), [&sink](const std::string& m) {
+                                         sink.emit(engine::Event{engine::EventType::info, m});
+                                       }};
+  keep = actuators::hosts_for(f.plans[0].plan, *no_cluster, context);
+  return keep.get();
+}
+
 }  // namespace
 
 Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& t) {
@@ -118,10 +158,18 @@ Status rollout_control(const std::string& verb, const GlobalOptions& g, const Na
   if (verb == "pause") r = engine::pause_rollout(store, o.name);
   if (verb == "resume") r = engine::resume_rollout(store, o.name);
   if (verb == "abort") {
-    auto client = client_for(*found, g, t);
-    if (!client.ok()) return client.error();
     auto sink = make_renderer(RenderMode::text, t, g.verbosity);
-    r = engine::abort_rollout(store, o.name, **client, *sink);
+    std::unique_ptr<k8s::Client> no_cluster;
+    std::unique_ptr<actuators::ObjectHost> host;  // outlives the abort
+    auto hosts = [&]() -> Result<actuators::ObjectHost*> {
+      auto local = local_target_host(*found, o.name, no_cluster, host, *sink);
+      if (!local.ok() || *local) return local;
+      auto client = client_for(*found, g, t);
+      if (!client.ok()) return client.error();
+      host = std::make_unique<actuators::ClusterHost>(**client);
+      return host.get();
+    };
+    r = engine::abort_rollout(store, o.name, hosts, *sink);
   }
   if (!r.ok()) return r.error();
   t.out << r->message << (found->local ? " (state in " + store.where() + ")" : "") << "\n";

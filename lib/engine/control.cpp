@@ -89,7 +89,7 @@ Result<ControlResult> resume_rollout(StateStore& store, const std::string& name)
   return ControlResult{driven, "rollout " + name + " resumed" + hand_over_note(driven, name)};
 }
 
-Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, k8s::Client& client,
+Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, const HostSource& hosts,
                                     EventSink& events, Clock& clock) {
   auto snap = active(store, name, "abort");
   if (!snap.ok()) return snap.error();
@@ -111,6 +111,8 @@ Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, 
     return ControlResult{true, "rollout " + name + ": abort requested; the running apply rolls it back"};
   }
   // Nobody drives it: take the lock and roll back from the recorded originals here, as the engine does.
+  auto host = hosts();
+  if (!host.ok()) return host.error();
   const LockHolder me = this_process_holder(clock);
   if (auto s = store.acquire(me); !s.ok()) return s.error();
   auto fresh = store.read();
@@ -119,7 +121,7 @@ Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, 
     return fresh.ok() ? Result<ControlResult>(make_error(ErrorKind::internal, "the state vanished")) : fresh.error();
   }
   RolloutState state = *fresh->state;
-  auto exec = make_executor(ExecMode::apply, client);
+  auto exec = make_executor(ExecMode::apply, **host);
   RunEnd ctx{store, me, *exec, events, clock};
   auto done = roll_back_run(ctx, state, Phase::Aborted, "aborted by " + by);
   (void)store.release(me);

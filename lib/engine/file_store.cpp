@@ -29,9 +29,9 @@ Error io_error(const std::string& what, const std::string& path) {
 }
 
 // Writes `text` to `path` atomically: a reader sees the old file or the new one, never half.
-Status write_atomically(const std::string& path, const std::string& text) {
+Status write_atomically(const std::string& path, const std::string& text, mode_t mode = 0644) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return io_error("cannot write", tmp);
   const char* p = text.data();
   size_t left = text.size();
@@ -201,6 +201,29 @@ Status FileStore::append_history(const RunRecord& record) {
   constexpr size_t kMaxRuns = 50;
   while (history.size() > kMaxRuns) history.erase(history.begin());
   return write_atomically(path(".history.json"), history.dump() + "\n");
+}
+
+Status FileStore::keep_plan(const std::string& hash, const std::string& text) {
+  if (auto s = ensure_dir(); !s.ok()) return s;
+  const std::string mine = name_ + ".plan-" + hash + ".yaml";
+  if (auto s = write_atomically(dir_ + "/" + mine, text, 0600); !s.ok()) return s;
+  auto snap = read();
+  const std::string running = snap.ok() && snap->state ? name_ + ".plan-" + snap->state->plan_hash + ".yaml" : mine;
+  const std::string prefix = name_ + ".plan-";
+  if (DIR* d = opendir(dir_.c_str())) {
+    while (const dirent* e = readdir(d)) {
+      const std::string f = e->d_name;
+      if (f.size() == prefix.size() + 16 + 5 && f.rfind(prefix, 0) == 0 && f.ends_with(".yaml") && f != mine &&
+          f != running)
+        unlink((dir_ + "/" + f).c_str());
+    }
+    closedir(d);
+  }
+  return ok_status();
+}
+
+Result<std::string> FileStore::kept_plan(const std::string& hash) const {
+  return read_file(path((".plan-" + hash + ".yaml").c_str()));
 }
 
 Status FileStore::update_control(const std::function<void(ControlRequests&)>& change) {

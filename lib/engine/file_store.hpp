@@ -36,6 +36,14 @@ class FileStore : public StateStore {
   Status update_control(const std::function<void(ControlRequests&)>& change) override;
   Status watch(const std::function<bool()>& should_stop,
                const std::function<void(const StateSnapshot&)>& on_change) override;
+  // The plan text of a run, kept beside its state as `<name>.plan-<hash>.yaml` (mode 0600: a
+  // local target's commands may carry secrets in their environment), so that `rollout abort` with
+  // no apply running can rebuild a target that lives outside the cluster. Keyed by the plan's
+  // hash, so that an apply refused by the lock of another plan's run changes nothing the running
+  // one relies on; other plans' files are removed unless the state names them.
+  Status keep_plan(const std::string& hash, const std::string& text);
+  // not_found when no plan with that hash was kept.
+  Result<std::string> kept_plan(const std::string& hash) const;
 
  private:
   Status ensure_dir() const;

@@ -1,6 +1,7 @@
 // Run (`rollout plan apply`) as a reconcile loop, on a FakeClock against the in-process sandbox:
 // the happy path, the lock, resuming from every phase and after a stop at every write, drift,
 // and the control requests (promote, pause, resume, abort) a second terminal sends.
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -336,6 +337,7 @@ TEST_CASE("Run: drift after a user's pause and resume still holds the run", "[ru
 TEST_CASE("Run: abort from another thread while the run waits rolls back and restores the route", "[run]") {
   RunFixture f;
   Result<ControlResult> aborted = make_error(ErrorKind::internal, "not yet");
+  std::atomic<bool> host_asked{false};
   std::thread second_terminal([&] {
     FileStore store(f.dir.path, kName);
     RecordingSink sink;
@@ -344,7 +346,14 @@ TEST_CASE("Run: abort from another thread while the run waits rolls back and res
       if (snap.ok() && snap->state && snap->state->pause_reason == PauseReason::pause_step) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    aborted = abort_rollout(store, kName, *f.cluster.client, sink);
+    // The running apply rolls back: this process needs neither the cluster nor the plan.
+    aborted = abort_rollout(
+        store, kName,
+        [&]() -> Result<actuators::ObjectHost*> {
+          host_asked = true;
+          return make_error(ErrorKind::internal, "no host for a driven abort");
+        },
+        sink);
   });
   auto r = f.apply();
   second_terminal.join();
@@ -352,6 +361,7 @@ TEST_CASE("Run: abort from another thread while the run waits rolls back and res
   CHECK(r->outcome == Outcome::aborted);
   REQUIRE(aborted.ok());
   CHECK(aborted->driven);
+  CHECK_FALSE(host_asked);
   CHECK(f.weights() == kOriginal);
   CHECK(f.state().phase == Phase::Aborted);
   REQUIRE(f.history().size() == 1);
@@ -364,7 +374,9 @@ TEST_CASE("Run: abort with no apply running rolls back from the recorded values"
   hand_over.until_pause = true;
   CHECK(f.apply_ok(hand_over).outcome == Outcome::handed_over);
   CHECK(f.weights() == split(10));
-  auto aborted = abort_rollout(f.terminal, kName, *f.cluster.client, f.events, f.clock);
+  actuators::ClusterHost cluster(*f.cluster.client);
+  auto aborted = abort_rollout(
+      f.terminal, kName, [&]() -> Result<actuators::ObjectHost*> { return &cluster; }, f.events, f.clock);
   REQUIRE(aborted.ok());
   CHECK_FALSE(aborted->driven);
   CHECK(f.weights() == kOriginal);

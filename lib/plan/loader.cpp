@@ -1,6 +1,7 @@
 #include "plan/loader.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,14 @@ PlanFile load_plan_file(const std::string& path) {
   PlanFile file = load_plan_text(path == "-" ? "<stdin>" : path, text);
   file.bytes = std::move(text);
   return file;
+}
+
+std::string plan_hash(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
 }
 
 }  // namespace rollout::plan

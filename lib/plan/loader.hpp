@@ -37,4 +37,8 @@ PlanFile load_plan_text(const std::string& path, std::string_view text);
 // Reads and loads a file; "-" reads standard input. An unreadable file is one diagnostic at 1:1.
 PlanFile load_plan_file(const std::string& path);
 
+// FNV-1a of a plan file's bytes as loaded (read once; stdin included), 16 hex digits: a run
+// continues only with the plan text it started with.
+std::string plan_hash(std::string_view bytes);
+
 }  // namespace rollout::plan

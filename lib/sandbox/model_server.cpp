@@ -99,8 +99,10 @@ bool ModelServerSim::started() const {
   return clock_->now() - start_ >= seconds(knobs_.startup);
 }
 
+// A server that crashes at the end of its startup is never ready (its process exits when
+// started() turns true: without this /health would answer 200 for that moment).
 bool ModelServerSim::ready() const {
-  return started() && !shutting_down();
+  return started() && !knobs_.crash_on_start && !shutting_down();
 }
 
 bool ModelServerSim::shutting_down() const {
@@ -109,7 +111,7 @@ bool ModelServerSim::shutting_down() const {
 }
 
 std::optional<HttpResponse> ModelServerSim::not_ready() const {
-  if (started()) return std::nullopt;
+  if (started() && !knobs_.crash_on_start) return std::nullopt;
   return openai_error(503, "ServiceUnavailableError", "The model is still loading.");
 }
 

@@ -77,6 +77,22 @@ TEST_CASE("health is 503 during the startup delay, then 200", "[sandbox][model-s
   CHECK(r.complete(kBase).status == 200);
 }
 
+// A server that crashes at the end of its startup never answers /health 200, not even in the
+// moment before its process exits (a health check polling then took a crash for a healthy canary).
+TEST_CASE("crash on start: never healthy, also once the startup delay has passed", "[sandbox][model-server]") {
+  ModelKnobs k = knobs();
+  k.startup = Duration(1000);
+  k.crash_on_start = true;
+  Replica r(k);
+  CHECK(r.get("/health").status == 503);
+  r.clock->advance(1.5);
+  CHECK(r.sim.started());  // the process loop takes this as the moment to crash
+  CHECK_FALSE(r.sim.ready());
+  CHECK(r.get("/health").status == 503);
+  CHECK(r.get("/v1/models").status == 503);
+  CHECK(r.complete(kBase).status == 503);
+}
+
 TEST_CASE("version and unknown routes", "[sandbox][model-server]") {
   Replica r;
   CHECK(json::parse(r.get("/version").body) == json{{"version", "v2"}});

@@ -18,7 +18,11 @@ start_nginx() {
   mkdir -p "$work/tmp"
   {
     echo "upstream llm {"
-    for p in "${replica_ports[@]}"; do echo "    server 127.0.0.1:$p;"; done
+    local i=0
+    for p in "${replica_ports[@]}"; do
+      if [[ " ${canary_down[*]:-} " == *" $i "* ]]; then echo "    server 127.0.0.1:$p down;"; else echo "    server 127.0.0.1:$p;"; fi
+      i=$((i + 1))
+    done
     echo "}"
   } >"$work/upstream.conf"
   cat >"$work/nginx.conf" <<CONF
@@ -62,7 +66,10 @@ start_haproxy() {
     echo "backend llm"
     echo "    balance leastconn"
     local i=0
-    for p in "${replica_ports[@]}"; do echo "    server gpu$i 127.0.0.1:$p"; i=$((i + 1)); done
+    for p in "${replica_ports[@]}"; do
+      if [[ " ${canary_down[*]:-} " == *" $i "* ]]; then echo "    server gpu$i 127.0.0.1:$p disabled"; else echo "    server gpu$i 127.0.0.1:$p"; fi
+      i=$((i + 1))
+    done
   } >"$work/haproxy.cfg"
   haproxy -D -f "$work/haproxy.cfg" || return 1
   for _ in $(seq 1 100); do [[ -S $work/admin.sock ]] && return 0; sleep 0.05; done
@@ -71,13 +78,16 @@ start_haproxy() {
 stop_haproxy() { [[ -s $work/haproxy.pid ]] && kill "$(cat "$work/haproxy.pid")" 2>/dev/null; }
 
 # The stable version, started by hand as an operator would: found later by its port.
+# start_stable_by_hand [INDEX...]: only these replicas (default: all four).
 start_stable_by_hand() {
-  for p in "${replica_ports[@]}"; do
+  local ports=("${replica_ports[@]}")
+  if (($#)); then ports=(); for i in "$@"; do ports+=("${replica_ports[$i]}"); done; fi
+  for p in "${ports[@]}"; do
     "$rollout" sandbox model-server --port "$p" --model test-model --version v1 --ttft 20ms --itl 20ms \
       --generation 2s >>"$work/hand.log" 2>&1 &
     hand_pids+=($!)
   done
-  for p in "${replica_ports[@]}"; do
+  for p in "${ports[@]}"; do
     for _ in $(seq 1 100); do curl -sf --noproxy '*' "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
   done
 }
@@ -114,6 +124,44 @@ $lb
       maxUnavailable: 1
 PLAN
 }
+# write_bg_plan FILE NAME LB_BLOCK [CANARY_EXTRA_FLAGS...]: blueGreen from gpu0,gpu1 to gpu2,gpu3
+# with manual pauses at 25% and 50%.
+write_bg_plan() {
+  local file=$1 name=$2 lb=$3; shift 3
+  local extra=""; for f in "$@"; do extra+=", \"$f\""; done
+  cat >"$file" <<PLAN
+apiVersion: rollout/v1alpha1
+kind: RolloutPlan
+metadata:
+  name: $name
+spec:
+  strategy: blueGreen
+  target:
+    local:
+      loadBalancer:
+$lb
+      replicas:
+        - {name: gpu0, gpu: 0, port: ${replica_ports[0]}}
+        - {name: gpu1, gpu: 1, port: ${replica_ports[1]}}
+      canaryReplicas:
+        - {name: gpu2, gpu: 2, port: ${replica_ports[2]}}
+        - {name: gpu3, gpu: 3, port: ${replica_ports[3]}}
+      stable:
+        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v1, --ttft, 20ms, --itl, 20ms, --generation, 2s]
+        model: test-model
+      canary:
+        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v2, --ttft, 20ms, --itl, 20ms, --generation, 2s, --startup, 1s$extra]
+        model: test-model
+      stop: {grace: 10s}
+      health: {path: /health, timeout: 15s}
+      drain: {timeout: 30s}
+  steps:
+    - setWeight: 25
+    - pause: {}
+    - setWeight: 50
+    - pause: {}
+PLAN
+}
 nginx_lb() {
   printf '        nginx:\n          upstreamFile: %s\n          upstream: llm\n          test: [nginx, -t, -q, -p, %s, -c, %s, -e, %s]\n          reload: [nginx, -s, reload, -p, %s, -c, %s, -e, %s]\n' \
     "$work/upstream.conf" "$work" "$work/nginx.conf" "$work/error.log" "$work" "$work/nginx.conf" "$work/error.log"
@@ -136,7 +184,28 @@ failed_requests() {
 }
 ok_requests() { awk '/Status code distribution/{s=1;next} s&&/\[200\]/{print $2}' "$work/hey.out"; }
 
-versions() { for p in "${replica_ports[@]}"; do curl -s --noproxy '*' "http://127.0.0.1:$p/version" | jq -r .version; done | tr '\n' ' '; }
+# The version each replica port answers, "-" for a closed port.
+versions() {
+  for p in "${replica_ports[@]}"; do
+    curl -s --noproxy '*' -m 5 "http://127.0.0.1:$p/version" | jq -r .version 2>/dev/null | grep . || echo -
+  done | tr '\n' ' '
+}
+# Each server's state in the balancer as "gpuN=WEIGHT" or "gpuN=down" (nginx down, HAProxy drain/maint).
+lb_weights() {
+  if [[ $lb == nginx ]]; then
+    local i=0
+    for p in "${replica_ports[@]}"; do
+      awk -v a="127.0.0.1:$p" -v n="gpu$i" '$1=="server" && ($2==a || $2==a";") {
+        w=1; d=0; for (k=3; k<=NF; k++) { t=$k; sub(/;$/,"",t); if (t=="down") d=1; if (t ~ /^weight=/) { sub(/^weight=/,"",t); w=t } }
+        printf "%s=%s ", n, (d ? "down" : w) }' "$work/upstream.conf"
+      i=$((i + 1))
+    done
+  else
+    echo "show stat" | socat - "UNIX-CONNECT:$work/admin.sock" | awk -F, '
+      NR==1 { for (k=1; k<=NF; k++) { h=$k; sub(/^# /,"",h); col[h]=k }; next }
+      $1=="llm" && $2 ~ /^gpu/ { s=$col["status"]; printf "%s=%s ", $2, ((s ~ /MAINT|DRAIN/) ? "down" : $col["weight"]) }'
+  fi
+}
 model_servers() { pgrep -f -c -- "sandbox model-server --port ($(IFS='|'; echo "${replica_ports[*]}"))( |$)" || true; }
 
 cleanup() {
