@@ -29,6 +29,13 @@ k patch deployment vllm-llama3-8b-instruct --type merge \
 k patch deployment vllm-llama3-8b-instruct-new --type merge \
   -p '{"spec":{"template":{"metadata":{"annotations":{"sandbox.rollout.dev/version":"green-v2"}}}}}' >/dev/null
 wait_ready
+adapters_loaded() {  # every pod of the old pool has food-review-1 (the LoRA syncer runs every 2 s)
+  local p
+  for p in $(k get pods -l app=vllm-llama3-8b-instruct -o jsonpath='{.items[*].metadata.name}'); do
+    k get --raw "/api/v1/namespaces/default/pods/$p:8000/proxy/v1/models" | grep -q '"food-review-1"' || return 1
+  done
+}
+for _ in $(seq 1 100); do adapters_loaded && break; sleep 0.1; done
 out=$(k wait --for=condition=Programmed gateway/inference-gateway --timeout=30s)
 expect_contains "the Gateway is Programmed" "condition met" "$out"
 
