@@ -174,6 +174,10 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--traffic-header-share", u.traffic_header_share, "Share of requests carrying --traffic-header")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  up->add_option("--gateway-port", u.gateway_ports,
+                 "LISTENER_PORT=PORT: serve Gateway listeners of that port on another one, e.g. 80=8080 when "
+                 "ports below 1024 need root (repeatable)")
+      ->type_name("FROM=TO");
   up->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_up(b.sandbox_up, t); }; });
 
   auto* ms = add_command(sandbox, "model-server",

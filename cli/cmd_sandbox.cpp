@@ -1,8 +1,10 @@
 // `rollout sandbox up`: run the sandbox API server in the foreground until SIGINT or SIGTERM.
 #include <csignal>
+#include <mutex>
 #include <ostream>
 
 #include "cli/commands.hpp"
+#include "sandbox/gateway_address.hpp"
 #include "sandbox/sandbox_server.hpp"
 #include "util/duration.hpp"
 
@@ -31,6 +33,14 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
     options.traffic.header_name = o.traffic_header.substr(0, eq);
     options.traffic.header_value = o.traffic_header.substr(eq + 1);
   }
+  auto gateway_ports = sandbox::parse_gateway_ports(o.gateway_ports);
+  if (!gateway_ports.ok()) return gateway_ports.error();
+  options.gateway_ports = *gateway_ports;
+  std::mutex out_mu;  // notices come from the sandbox's controller thread
+  options.notice = [&t, &out_mu](const std::string& line) {
+    std::lock_guard lock(out_mu);
+    t.out << "rollout sandbox: " << line << std::endl;
+  };
 
   // Block the signals before any thread starts, then wait for one.
   sigset_t signals;
@@ -41,16 +51,23 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
 
   sandbox::SandboxServer server(options);
   if (auto s = server.start(); !s.ok()) return s;
+  std::unique_lock lock(out_mu);
   t.out << "rollout sandbox: API server listening on " << server.url() << "\n"
         << "kubeconfig: " << server.kubeconfig_path() << "\n"
         << "  export KUBECONFIG=" << server.kubeconfig_path() << "\n"
         << "prometheus config (scrapes every pod): " << server.prometheus_config_path() << "\n"
         << (o.data_dir.empty() ? "objects are kept in memory (use --data-dir to keep them)\n"
                                : "objects are kept in " + o.data_dir + "\n")
-        << "Press Ctrl-C to stop." << std::endl;
+        << "gateways: each Gateway is served on its own 127.0.0.N (status.addresses), on its listeners' ports";
+  for (const auto& [from, to] : options.gateway_ports) t.out << " (" << from << " on " << to << ")";
+  t.out << "\nPress Ctrl-C to stop." << std::endl;
+  lock.unlock();
   int sig = 0;
   sigwait(&signals, &sig);
-  t.out << "rollout sandbox: stopping (" << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ")" << std::endl;
+  {
+    std::lock_guard stop_lock(out_mu);
+    t.out << "rollout sandbox: stopping (" << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ")" << std::endl;
+  }
   server.stop();
   return ok_status();
 }

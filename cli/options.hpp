@@ -69,6 +69,7 @@ struct SandboxUpOptions {
   double traffic_rate = 5;         // synthetic requests per second through each HTTPRoute
   std::string traffic_header;      // NAME=VALUE carried by a share of the requests
   double traffic_header_share = 0.1;
+  std::vector<std::string> gateway_ports;  // LISTENER_PORT=PORT: a Gateway listener port served on another
 };
 
 struct ModelServerOptions {

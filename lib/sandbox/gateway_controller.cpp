@@ -1,7 +1,12 @@
 #include "sandbox/gateway_controller.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+
+#include "sandbox/gateway_address.hpp"
+#include "sandbox/gateway_status.hpp"
 
 namespace rollout::sandbox {
 
@@ -55,6 +60,7 @@ std::vector<BackendRef> backend_refs(const json& route) {
 // changed. Two indexes (route -> backends, pool -> routes) answer "what depends on this".
 class GatewayController : public Controller {
  public:
+  explicit GatewayController(std::shared_ptr<GatewayDataPlane> plane) : plane_(std::move(plane)) {}
   const char* name() const override { return "gateway"; }
 
   void reconcile(ControllerContext& ctx) override {
@@ -63,6 +69,7 @@ class GatewayController : public Controller {
       route_backends_.clear();
       backend_routes_.clear();
       pool_routes_.clear();
+      claim_recorded_addresses(ctx);
       for (const auto& gw : ctx.all(kRouteApi, "Gateway")) gateways.insert(ns_name(gw));
       for (const auto& route : ctx.all(kRouteApi, "HTTPRoute")) routes.insert(ns_name(route));
       for (const char* api : kPoolApis)
@@ -71,7 +78,10 @@ class GatewayController : public Controller {
     for (const auto& c : ctx.changed.changes) {
       const std::string key = c.namespace_ + "/" + (*c.object)["metadata"].value("name", "");
       if (c.group == kRouteGroup && c.plural == "gateways") gateways.insert(key);
-      if (c.group == kRouteGroup && c.plural == "httproutes") routes.insert(key);
+      if (c.group == kRouteGroup && c.plural == "httproutes") {
+        routes.insert(key);
+        for (const auto& parent : parent_gateways(*c.object)) gateways.insert(parent);  // attachedRoutes
+      }
       const bool pool = c.plural == "inferencepools", service = c.group.empty() && c.plural == "services";
       if (pool) pools.insert(key);
       if ((pool || service) && c.type != "MODIFIED") {  // a backend appeared or went: its routes resolve anew
@@ -79,6 +89,15 @@ class GatewayController : public Controller {
                                                    (*c.object)["metadata"].value("name", "")));
         if (it != backend_routes_.end()) routes.insert(it->second.begin(), it->second.end());
       }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = retry_.begin(); it != retry_.end();) {  // listeners that could not be bound: try again
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      gateways.insert(it->first);
+      it = retry_.erase(it);
     }
     for (const auto& key : gateways) reconcile_gateway(ctx, key);
     for (const auto& key : routes) reconcile_route(ctx, key, pools);
@@ -95,15 +114,84 @@ class GatewayController : public Controller {
     return *obj;
   }
 
+  // Gateways named by a route's parentRefs, as "namespace/name".
+  static std::set<std::string> parent_gateways(const json& route) {
+    std::set<std::string> out;
+    for (const auto& p : route.value("spec", json::object()).value("parentRefs", json::array()))
+      if (p.value("kind", "Gateway") == "Gateway") out.insert(p.value("namespace", ns_of(route)) + "/" + p.value("name", ""));
+    return out;
+  }
+
+  // At the first pass (a restart with --data-dir), each Gateway keeps the address its status
+  // records; two claiming one: the older keeps it.
+  void claim_recorded_addresses(ControllerContext& ctx) {
+    addresses_.clear();
+    auto all = ctx.all(kRouteApi, "Gateway");
+    std::sort(all.begin(), all.end(), [](const json& a, const json& b) {
+      const std::string ta = a["metadata"].value("creationTimestamp", ""), tb = b["metadata"].value("creationTimestamp", "");
+      return ta != tb ? ta < tb : ns_name(a) < ns_name(b);
+    });
+    std::set<int> taken;
+    for (const auto& gw : all)
+      if (auto n = recorded_address(gw); n && taken.insert(*n).second) addresses_[ns_name(gw)] = *n;
+  }
+
+  std::map<std::string, int> attached_routes(ControllerContext& ctx, const std::vector<ListenerRef>& listeners) {
+    std::map<std::string, int> out;
+    auto t = ctx.type(kRouteApi, "HTTPRoute");
+    if (!t) return out;
+    for (const auto& route : ctx.store.objects(*t, ""))
+      for (const auto& l : listeners)
+        if (route_attaches(*route, l)) ++out[l.listener_name];
+    return out;
+  }
+
+  std::map<int, ListenerBind> program(const std::string& key, int n, const std::vector<ListenerRef>& listeners) {
+    if (plane_) return plane_->program(key, loopback_address(n), listeners);
+    std::map<int, ListenerBind> binds;
+    for (const auto& l : listeners) binds[l.port] = {BindOutcome::bound, l.port, ""};
+    return binds;
+  }
+
   void reconcile_gateway(ControllerContext& ctx, const std::string& key) {
     auto gw = fetch(ctx, kRouteApi, "Gateway", key);
-    if (!gw) return;
-    const std::string now = ctx.timestamp();
-    json status = {
-        {"addresses", {{{"type", "IPAddress"}, {"value", "127.0.0.1"}}}},
-        {"conditions",
-         {condition("Accepted", true, "Accepted", "accepted by the sandbox gateway", generation(*gw), now),
-          condition("Programmed", true, "Programmed", "programmed in the sandbox gateway", generation(*gw), now)}}};
+    if (!gw) {  // deleted: its listeners stop and its address is free again
+      if (plane_) plane_->remove(key);
+      addresses_.erase(key);
+      retry_.erase(key);
+      return;
+    }
+    const auto listeners = http_listeners(*gw);
+    std::set<int> held;
+    for (const auto& [other, n] : addresses_)
+      if (other != key) held.insert(n);
+    GatewayFacts facts;
+    std::optional<int> programmed_at;
+    auto recorded = addresses_.count(key) ? std::optional<int>(addresses_[key]) : recorded_address(*gw);
+    facts.address = allocate_address(recorded, held, [&](int n) {
+      facts.binds = program(key, n, listeners);
+      programmed_at = n;
+      for (const auto& [port, b] : facts.binds)
+        if (b.outcome == BindOutcome::in_use) return false;  // another process holds it: the next address
+      return true;
+    });
+    if (!facts.address) {
+      if (plane_) plane_->remove(key);
+      addresses_.erase(key);
+    } else {
+      if (programmed_at != facts.address) facts.binds = program(key, *facts.address, listeners);
+      addresses_[key] = *facts.address;
+      if (plane_) plane_->report(key, loopback_address(*facts.address), facts.binds);
+    }
+    facts.attached = attached_routes(ctx, listeners);
+    if (!all_bound(*gw, facts) && !listeners.empty())
+      retry_[key] = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    else
+      retry_.erase(key);
+    json status = gw->value("status", json::object());
+    const json ours = gateway_status(*gw, facts, ctx.timestamp());  // named: no range over a temporary's items()
+    for (auto it = ours.begin(); it != ours.end(); ++it) status[it.key()] = *it;
+    if (!facts.address) status.erase("addresses");
     ctx.set_status(*gw, status);
   }
 
@@ -188,6 +276,9 @@ class GatewayController : public Controller {
     }
   }
 
+  std::shared_ptr<GatewayDataPlane> plane_;
+  std::map<std::string, int> addresses_;  // Gateway -> N of its 127.0.0.N
+  std::map<std::string, std::chrono::steady_clock::time_point> retry_;  // Gateways with unbound listeners
   std::map<std::string, std::set<std::string>> route_backends_;  // route -> backend keys
   std::map<std::string, std::set<std::string>> backend_routes_;  // backend key -> routes
   std::map<std::string, std::set<std::string>> pool_routes_;     // pool "namespace/name" -> routes
@@ -195,8 +286,8 @@ class GatewayController : public Controller {
 
 }  // namespace
 
-std::unique_ptr<Controller> make_gateway_controller() {
-  return std::make_unique<GatewayController>();
+std::unique_ptr<Controller> make_gateway_controller(std::shared_ptr<GatewayDataPlane> plane) {
+  return std::make_unique<GatewayController>(std::move(plane));
 }
 
 }  // namespace rollout::sandbox

@@ -85,3 +85,134 @@ TEST_CASE("the gateway reconciles only changed routes, and routes whose backends
   CHECK_FALSE(g.pool_accepted("purple"));  // no route uses it any more
   CHECK(g.pool_accepted("blue"));
 }
+
+namespace {
+
+// A data plane whose ports bind or not as the test says, recording what it serves.
+struct FakePlane : GatewayDataPlane {
+  std::map<std::string, BindOutcome> outcome;  // "address:port" -> outcome (default: bound)
+  std::map<std::string, std::string> served;   // gateway -> address
+  std::map<int, ListenerBind> program(const std::string& key, const std::string& address,
+                                      const std::vector<ListenerRef>& listeners) override {
+    served[key] = address;
+    std::map<int, ListenerBind> out;
+    for (const auto& l : listeners) {
+      auto it = outcome.find(address + ":" + std::to_string(l.port));
+      const BindOutcome o = it == outcome.end() ? BindOutcome::bound : it->second;
+      out[l.port] = {o, l.port, o == BindOutcome::bound ? "" : "cannot listen; --gateway-port"};
+    }
+    return out;
+  }
+  void remove(const std::string& key) override { served.erase(key); }
+};
+
+struct Gateways {
+  TypeRegistry types;
+  ObjectStore store{types};
+  std::shared_ptr<FakePlane> plane = std::make_shared<FakePlane>();
+  std::unique_ptr<ControllerManager> controllers;
+  ResourceType gateways = *types.find("gateway.networking.k8s.io", "v1", "gateways");
+  Gateways() { restart(); }
+  void restart() {  // a new controller on the same store, as `sandbox up --data-dir` after a stop
+    controllers = std::make_unique<ControllerManager>(store, types);
+    controllers->add(make_gateway_controller(plane));
+  }
+  void create(const std::string& name, json listeners = nullptr) {
+    if (listeners.is_null()) listeners = json::array({{{"name", "http"}, {"protocol", "HTTP"}, {"port", 80}}});
+    json gw = {{"metadata", {{"name", name}}}, {"spec", {{"gatewayClassName", "sandbox"}, {"listeners", listeners}}}};
+    REQUIRE(store.create(gateways, "default", gw, {}).ok());
+  }
+  json get(const std::string& name) { return *store.get(gateways, "default", name); }
+  std::string address(const std::string& name) {
+    const json gw = get(name);
+    return gw["status"].value("addresses", json::array({{{"value", ""}}}))[0]["value"];
+  }
+  json condition(const json& conditions, const std::string& type) {
+    for (const auto& c : conditions)
+      if (c["type"] == type) return c;
+    return json();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("each Gateway gets its own loopback address, kept across restarts", "[sandbox][gateway]") {
+  Gateways g;
+  g.create("a");
+  g.create("b");
+  g.controllers->run_once();
+  CHECK(g.address("a") == "127.0.0.2");
+  CHECK(g.address("b") == "127.0.0.3");
+  CHECK(g.plane->served["default/a"] == "127.0.0.2");
+  const json a = g.get("a");
+  CHECK(g.condition(a["status"]["conditions"], "Programmed")["status"] == "True");
+  CHECK(g.condition(a["status"]["conditions"], "Programmed")["observedGeneration"] == 1);
+  CHECK(a["status"]["listeners"][0]["supportedKinds"][0]["kind"] == "HTTPRoute");
+
+  REQUIRE(g.store.remove(g.gateways, "default", "a", {}).ok());
+  g.controllers->run_once();
+  CHECK_FALSE(g.plane->served.count("default/a"));  // its listeners stop
+  g.create("c");  // takes the address a left
+  g.controllers->run_once();
+  CHECK(g.address("c") == "127.0.0.2");
+
+  g.restart();
+  g.controllers->run_once();
+  CHECK(g.address("b") == "127.0.0.3");
+  CHECK(g.address("c") == "127.0.0.2");
+}
+
+TEST_CASE("a Gateway is Programmed only when its HTTP listeners are bound", "[sandbox][gateway]") {
+  Gateways g;
+  SECTION("a port another process holds: the next address") {
+    g.plane->outcome["127.0.0.2:80"] = BindOutcome::in_use;
+    g.create("a");
+    g.controllers->run_once();
+    CHECK(g.address("a") == "127.0.0.3");
+    CHECK(g.condition(g.get("a")["status"]["conditions"], "Programmed")["status"] == "True");
+  }
+  SECTION("a privileged port: not programmed, the listener says why") {
+    g.plane->outcome["127.0.0.2:80"] = BindOutcome::denied;
+    g.create("a");
+    g.controllers->run_once();
+    const json gw = g.get("a");
+    CHECK(g.address("a") == "127.0.0.2");
+    const json programmed = g.condition(gw["status"]["conditions"], "Programmed");
+    CHECK(programmed["status"] == "False");
+    CHECK(programmed["reason"] == "Invalid");
+    const json accepted = g.condition(gw["status"]["listeners"][0]["conditions"], "Accepted");
+    CHECK(accepted["reason"] == "PortUnavailable");
+    CHECK_THAT(accepted["message"].get<std::string>(), Catch::Contains("--gateway-port"));
+    // Once the port can be bound (here: the plane says so), a later pass programs it.
+    g.plane->outcome.clear();
+    REQUIRE(g.store.patch(g.gateways, "default", "a", PatchType::merge, {{"metadata", {{"labels", {{"x", "y"}}}}}}, {}).ok());
+    g.controllers->run_once();
+    CHECK(g.condition(g.get("a")["status"]["conditions"], "Programmed")["status"] == "True");
+  }
+  SECTION("listeners of other protocols are not supported") {
+    g.create("a", {{{"name", "http"}, {"protocol", "HTTP"}, {"port", 80}},
+                   {{"name", "https"}, {"protocol", "HTTPS"}, {"port", 443}}});
+    g.controllers->run_once();
+    const json gw = g.get("a");
+    CHECK(g.condition(gw["status"]["conditions"], "Accepted")["reason"] == "ListenersNotValid");
+    CHECK(g.condition(gw["status"]["conditions"], "Accepted")["status"] == "True");
+    CHECK(g.condition(gw["status"]["conditions"], "Programmed")["status"] == "True");  // its HTTP listener is
+    const json https = gw["status"]["listeners"][1];
+    CHECK(https["name"] == "https");
+    CHECK(g.condition(https["conditions"], "Accepted")["reason"] == "UnsupportedProtocol");
+    CHECK(g.condition(https["conditions"], "Programmed")["status"] == "False");
+    CHECK(https["supportedKinds"].empty());
+  }
+  SECTION("attachedRoutes counts the routes naming the Gateway") {
+    g.create("inference-gateway");
+    auto routes = *g.types.find("gateway.networking.k8s.io", "v1", "httproutes");
+    REQUIRE(g.store
+                .create(routes, "default",
+                        {{"metadata", {{"name", "r"}}},
+                         {"spec", {{"parentRefs", {{{"name", "inference-gateway"}}}}, {"rules", json::array()}}}},
+                        {})
+                .ok());
+    g.controllers->run_once();
+    CHECK(g.get("inference-gateway")["status"]["listeners"][0]["attachedRoutes"] == 1);
+  }
+}

@@ -1,9 +1,12 @@
 #include "sandbox/model_server_process.hpp"
 
 #include "sandbox/http_glue.hpp"
+#include "sandbox/http_listener.hpp"
 
 #include <httplib.h>
 #include <pthread.h>
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cctype>
@@ -14,22 +17,26 @@
 
 namespace rollout::sandbox {
 
-struct ModelHttpServer::Impl {
-  ModelServerSim& sim;
-  std::string host;
+struct HttpListener::Impl {
+  HttpHandler handler;
+  size_t threads;
   int port = 0;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
-  size_t threads = 128;
+};
+
+struct ModelHttpServer::Impl {
+  HttpListener listener;
+  std::string host;
 };
 
 namespace {
 
 // Concurrent requests each hold a thread for their whole simulated latency.
 
-void route(httplib::Server& server, ModelServerSim& sim) {
-  auto handle = [&sim](const httplib::Request& req, httplib::Response& res) {
-    write_response(sim.handle(to_request(req)), res);
+void route(httplib::Server& server, const HttpHandler& handler) {
+  auto handle = [&handler](const httplib::Request& req, httplib::Response& res) {
+    write_response(handler(to_request(req)), res);
   };
   const char* any = R"(/.*)";
   server.Get(any, handle);
@@ -88,21 +95,26 @@ Status shut_down(ModelServerSim& sim, ModelHttpServer& server, int sig, const Sh
 
 }  // namespace
 
-ModelHttpServer::ModelHttpServer(ModelServerSim& sim, size_t threads) : impl_(new Impl{sim, "", 0, nullptr, {}}) {
-  impl_->threads = threads;
-}
+HttpListener::HttpListener(HttpHandler handler, size_t threads)
+    : impl_(new Impl{std::move(handler), threads, 0, nullptr, {}}) {}
 
-ModelHttpServer::~ModelHttpServer() {
+HttpListener::~HttpListener() {
   stop();
 }
 
-Status ModelHttpServer::start(const std::string& host, int port) {
+Status HttpListener::start(const std::string& host, int port) {
   Impl& s = *impl_;
-  s.host = host;
   s.server = std::make_unique<httplib::Server>();
   const size_t threads = s.threads;
   s.server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  route(*s.server, s.sim);
+  // httplib's default also sets SO_REUSEPORT, which would let two processes share a port.
+  s.server->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  s.server->set_keep_alive_max_count(1000);  // load generators keep their connections
+  s.server->set_tcp_nodelay(true);
+  route(*s.server, s.handler);
   s.port = port == 0 ? s.server->bind_to_any_port(host) : (s.server->bind_to_port(host, port) ? port : -1);
   if (s.port <= 0) {
     s.server.reset();
@@ -112,7 +124,7 @@ Status ModelHttpServer::start(const std::string& host, int port) {
   return ok_status();
 }
 
-void ModelHttpServer::stop() {
+void HttpListener::stop() {
   Impl& s = *impl_;
   if (!s.server) return;
   s.server->stop();
@@ -120,13 +132,33 @@ void ModelHttpServer::stop() {
   s.server.reset();
 }
 
-int ModelHttpServer::port() const {
+int HttpListener::port() const {
   return impl_->port;
+}
+
+ModelHttpServer::ModelHttpServer(ModelServerSim& sim, size_t threads)
+    : impl_(new Impl{HttpListener([&sim](const HttpRequest& req) { return sim.handle(req); }, threads), ""}) {}
+
+ModelHttpServer::~ModelHttpServer() {
+  stop();
+}
+
+Status ModelHttpServer::start(const std::string& host, int port) {
+  impl_->host = host;
+  return impl_->listener.start(host, port);
+}
+
+void ModelHttpServer::stop() {
+  impl_->listener.stop();
+}
+
+int ModelHttpServer::port() const {
+  return impl_->listener.port();
 }
 
 std::string ModelHttpServer::url() const {
   const std::string& h = impl_->host;
-  return "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(impl_->port);
+  return "http://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(impl_->listener.port());
 }
 
 Status run_model_server(const ModelKnobs& knobs, const std::string& host, int port, const ShutdownPolicy& shutdown,

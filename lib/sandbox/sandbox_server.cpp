@@ -14,6 +14,7 @@
 #include "sandbox/controller.hpp"
 #include "sandbox/deployment_controller.hpp"
 #include "sandbox/gateway_controller.hpp"
+#include "sandbox/gateway_listeners.hpp"
 #include "sandbox/http_glue.hpp"
 #include "sandbox/lora_syncer.hpp"
 #include "sandbox/pod_runtime.hpp"
@@ -40,6 +41,7 @@ struct SandboxServer::Impl {
   std::unique_ptr<ControllerManager> controllers;
   std::shared_ptr<PodRuntimes> pods = std::make_shared<PodRuntimes>(true);
   std::unique_ptr<TrafficGenerator> traffic;
+  std::shared_ptr<GatewayListeners> gateways;  // the Gateways' listeners, routing with `traffic`
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
 };
@@ -198,8 +200,12 @@ Status SandboxServer::start() {
   if (!out) return make_error(ErrorKind::usage, "cannot write the kubeconfig to " + s.kubeconfig_path);
   fs::permissions(s.kubeconfig_path, fs::perms::owner_read | fs::perms::owner_write);
   s.thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  s.traffic = std::make_unique<TrafficGenerator>(*s.store, s.types, *s.pods, s.options.traffic);
+  if (auto line = privileged_port_notice(s.options.gateway_ports); line && s.options.notice) s.options.notice(*line);
+  s.gateways =
+      std::make_shared<GatewayListeners>(*s.store, s.types, *s.traffic, s.options.gateway_ports, s.options.notice);
   s.controllers = std::make_unique<ControllerManager>(*s.store, s.types);
-  s.controllers->add(make_gateway_controller());
+  s.controllers->add(make_gateway_controller(s.gateways));
   s.controllers->add(make_deployment_controller());
   s.controllers->add(make_replica_set_controller());
   s.controllers->add(make_model_serving_controller());
@@ -210,7 +216,6 @@ Status SandboxServer::start() {
   s.controllers->add(make_prometheus_targets(s.pods, s.dir));
   std::ofstream(s.dir + "/prometheus.yml", std::ios::trunc) << prometheus_config(s.dir + "/prometheus-targets.json");
   s.controllers->start();
-  s.traffic = std::make_unique<TrafficGenerator>(*s.store, s.types, *s.pods, s.options.traffic);
   s.traffic->start();
   return ok_status();
 }
@@ -220,6 +225,7 @@ void SandboxServer::stop() {
   if (!s.server) return;
   if (s.traffic) s.traffic->stop();
   if (s.controllers) s.controllers->stop();
+  if (s.gateways) s.gateways->stop_all();
   if (s.api) s.api->stop();
   s.server->stop();
   if (s.thread.joinable()) s.thread.join();

@@ -2,6 +2,8 @@
 // client certificate, or plain HTTP), and the kubeconfig that rollout and kubectl use unchanged.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,8 @@ struct SandboxOptions {
   size_t event_window = 10000;
   TrafficOptions traffic;  // synthetic clients through the gateway (rate 0: none)  // watch events kept for resuming;
                            // older resourceVersions get 410 Gone
+  std::map<int, int> gateway_ports;  // Gateway listener port -> port served (--gateway-port 80=8080)
+  std::function<void(const std::string&)> notice;  // lines for the person running it (e.g. a port not bound)
 };
 
 class SandboxServer {

@@ -6,30 +6,7 @@ namespace rollout::sandbox {
 
 using nlohmann::json;
 
-struct TrafficGenerator::Target {
-  std::shared_ptr<ModelServerSim> server;
-  std::string model;
-  std::string pool;  // namespace/name
-  bool mirror = false;
-};
-
 namespace {
-
-bool rule_matches(const json& rule, const std::string& path, const std::map<std::string, std::string>& headers) {
-  const json matches = rule.value("matches", json::array());
-  if (matches.empty()) return true;
-  for (const auto& m : matches) {
-    const json p = m.value("path", json{{"type", "PathPrefix"}, {"value", "/"}});
-    const std::string value = p.value("value", "/"), type = p.value("type", "PathPrefix");
-    bool ok = type == "Exact" ? path == value : path.rfind(value, 0) == 0;
-    for (const auto& h : m.value("headers", json::array())) {
-      auto it = headers.find(h.value("name", ""));
-      ok = ok && it != headers.end() && it->second == h.value("value", "");
-    }
-    if (ok) return true;
-  }
-  return false;
-}
 
 // Index drawn by weight (weight defaults to 1); nullopt when all weights are 0.
 std::optional<size_t> weighted(const json& items, std::mt19937_64& rng) {
@@ -44,10 +21,24 @@ std::optional<size_t> weighted(const json& items, std::mt19937_64& rng) {
   return std::nullopt;
 }
 
+// An InferenceModelRewrite rule applies to `model` (a rule without matches, to every model).
+bool rewrite_matches(const json& rule, const std::string& model) {
+  const json matches = rule.value("matches", json::array());
+  if (matches.empty()) return true;
+  for (const auto& m : matches)
+    if (m.value("model", json::object()).value("value", "") == model) return true;
+  return false;
+}
+
 bool ready(const json& pod) {
   for (const auto& c : pod.value("status", json::object()).value("conditions", json::array()))
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
   return false;
+}
+
+std::string lower_case(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 }  // namespace
@@ -63,7 +54,8 @@ TrafficGenerator::~TrafficGenerator() {
   stop();
 }
 
-std::optional<TrafficGenerator::Target> TrafficGenerator::pick_pod(const json& ref, const std::string& route_ns) {
+std::optional<TrafficGenerator::Target> TrafficGenerator::pick_pod(const json& ref, const std::string& route_ns,
+                                                                   const std::string& model) {
   const std::string group = ref.value("group", ""), ns = ref.value("namespace", route_ns);
   auto pool_type =
       types_.find_kind(group + (group == "inference.networking.k8s.io" ? "/v1" : "/v1alpha2"), "InferencePool");
@@ -88,56 +80,66 @@ std::optional<TrafficGenerator::Target> TrafficGenerator::pick_pod(const json& r
   }
   auto server = pods_.find((*pod)["metadata"].value("uid", ""));
   if (!server) return std::nullopt;
-  Target t{server, server->knobs().model, ns + "/" + ref.value("name", ""), false};
-  choose_model(t, ns, ref.value("name", ""));
+  Target t{server, model.empty() ? server->knobs().model : model, ns + "/" + ref.value("name", ""), false,
+           (*pod)["metadata"].value("name", "")};
+  choose_model(t, ns, ref.value("name", ""), model);
   return t;
 }
 
-std::vector<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, bool with_header) {
-  std::map<std::string, std::string> headers;
-  if (with_header) headers[options_.header_name] = options_.header_value;
+std::vector<TrafficGenerator::Target> TrafficGenerator::route_request(const json& route, const RequestFacts& request,
+                                                                      const std::string& model) {
+  auto choice = choose_rule({&route}, request);
+  if (!choice) return {};
+  return route_rule(route, choice->rule, model);
+}
+
+std::vector<TrafficGenerator::Target> TrafficGenerator::route_rule(const json& route, size_t rule_index,
+                                                                   const std::string& model) {
   const std::string ns = route["metadata"].value("namespace", "default");
+  const json rules = route["spec"].value("rules", json::array());
   std::vector<Target> out;
-  for (const auto& rule : route["spec"].value("rules", json::array())) {
-    if (!rule_matches(rule, "/v1/completions", headers)) continue;
-    const json refs = rule.value("backendRefs", json::array());
-    std::optional<size_t> pick;
+  if (rule_index >= rules.size()) return out;
+  const json& rule = rules[rule_index];
+  const json refs = rule.value("backendRefs", json::array());
+  std::optional<size_t> pick;
+  {
+    std::lock_guard lock(mu_);
+    pick = weighted(refs, rng_);
+  }
+  if (!pick) return out;  // all weights 0: nothing to send to
+  auto primary = pick_pod(refs[*pick], ns, model);
+  if (!primary) return out;
+  out.push_back(*primary);
+  // RequestMirror filters: a copy to another backend, for `percent` of the requests.
+  for (const auto& f : rule.value("filters", json::array())) {
+    if (f.value("type", "") != "RequestMirror") continue;
+    const json m = f.value("requestMirror", json::object());
+    double roll;
     {
       std::lock_guard lock(mu_);
-      pick = weighted(refs, rng_);
+      roll = std::uniform_real_distribution<double>(0, 100)(rng_);
     }
-    if (!pick) return out;  // all weights 0: nothing to send to
-    auto primary = pick_pod(refs[*pick], ns);
-    if (!primary) return out;
-    out.push_back(*primary);
-    // RequestMirror filters: a copy to another backend, for `percent` of the requests.
-    for (const auto& f : rule.value("filters", json::array())) {
-      if (f.value("type", "") != "RequestMirror") continue;
-      const json m = f.value("requestMirror", json::object());
-      double roll;
-      {
-        std::lock_guard lock(mu_);
-        roll = std::uniform_real_distribution<double>(0, 100)(rng_);
-      }
-      if (roll >= m.value("percent", 100)) continue;
-      if (auto copy = pick_pod(m.value("backendRef", json::object()), ns)) {
-        copy->mirror = true;
-        out.push_back(*copy);
-      }
+    if (roll >= m.value("percent", 100)) continue;
+    if (auto copy = pick_pod(m.value("backendRef", json::object()), ns, model)) {
+      copy->mirror = true;
+      out.push_back(*copy);
     }
-    return out;
   }
   return out;
 }
 
 // The client asks for the InferenceModel's modelName; the endpoint picker rewrites it to a target
-// model drawn by weight (InferenceModel targetModels, or InferenceModelRewrite targets).
-void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std::string& pool) {
+// model drawn by weight (InferenceModel targetModels, or InferenceModelRewrite targets). A client
+// that names a model (`requested`, the gateway's) gets the InferenceModel of that modelName and the
+// rewrite rule matching it; another model passes unchanged. The synthetic clients name none.
+void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std::string& pool,
+                                    const std::string& requested) {
   auto im = types_.find_kind("inference.networking.x-k8s.io/v1alpha2", "InferenceModel");
   if (im) {
     for (const auto& shared : store_.objects(*im, ns)) {
       const json& m = *shared;
       if (m["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
+      if (!requested.empty() && m["spec"].value("modelName", "") != requested) continue;
       const json targets = m["spec"].value("targetModels", json::array());
       std::lock_guard lock(mu_);
       auto k = weighted(targets, rng_);
@@ -152,6 +154,7 @@ void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std:
       const json& r = *shared;
       if (r["spec"].value("poolRef", json::object()).value("name", "") != pool) continue;
       for (const auto& rule : r["spec"].value("rules", json::array())) {
+        if (!requested.empty() && !rewrite_matches(rule, requested)) continue;
         const json targets = rule.value("targets", json::array());
         std::lock_guard lock(mu_);
         if (auto k = weighted(targets, rng_)) {
@@ -192,7 +195,9 @@ void TrafficGenerator::send_one(const json& route) {
     std::lock_guard lock(mu_);
     header = std::uniform_real_distribution<double>(0, 1)(rng_) < options_.header_share;
   }
-  auto targets = route_request(route, header);
+  RequestFacts request;
+  if (header) request.headers[lower_case(options_.header_name)] = options_.header_value;
+  auto targets = route_request(route, request);
   if (targets.empty()) {
     std::lock_guard lock(mu_);
     ++stats_.unroutable;

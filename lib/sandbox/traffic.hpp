@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sandbox/pod_runtime.hpp"
+#include "sandbox/route_match.hpp"
 #include "sandbox/store.hpp"
 
 namespace rollout::sandbox {
@@ -45,11 +46,28 @@ class TrafficGenerator {
   void send_one(const nlohmann::json& route);
   TrafficStats stats() const;
 
+  // Where one request goes: a Ready pod's model server and the model it is asked for.
+  struct Target {
+    std::shared_ptr<ModelServerSim> server;
+    std::string model;
+    std::string pool;  // namespace/name
+    bool mirror = false;
+    std::string pod;  // the pod's name
+  };
+  // The routing of one request through `route` (an HTTPRoute): the rule that takes it
+  // (route_match.hpp), then route_rule. Empty: no rule matches, or nothing can serve it.
+  std::vector<Target> route_request(const nlohmann::json& route, const RequestFacts& request,
+                                    const std::string& model = "");
+  // One request through rule `rule` of `route`: a backendRef drawn by weight, a Ready pod of it,
+  // the model chosen for `model` (empty: the pool's first InferenceModel or rewrite, as the
+  // synthetic clients ask), then the RequestMirror copies (primary first). The gateway's
+  // listeners route with this too (gateway_listeners.cpp).
+  std::vector<Target> route_rule(const nlohmann::json& route, size_t rule, const std::string& model = "");
+
  private:
-  struct Target;
-  std::vector<Target> route_request(const nlohmann::json& route, bool with_header);  // primary, then mirrors
-  std::optional<Target> pick_pod(const nlohmann::json& backend_ref, const std::string& route_namespace);
-  void choose_model(Target& t, const std::string& ns, const std::string& pool);
+  std::optional<Target> pick_pod(const nlohmann::json& backend_ref, const std::string& route_namespace,
+                                 const std::string& model);
+  void choose_model(Target& t, const std::string& ns, const std::string& pool, const std::string& requested);
   void deliver(const Target& t);
   void dispatch_loop();
   void worker_loop();
