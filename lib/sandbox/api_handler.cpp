@@ -199,7 +199,8 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   if (req.path.rfind("/sandbox/", 0) == 0) return admin(req);
   count(req, false);
   if (auto fault = inject_fault(req)) return *fault;
-  if (req.path == "/version") return {200, "application/json", server_version_json(), {}};
+  // `/version/` too: the real server's go-restful route matches both (the Python client asks for it).
+  if (req.path == "/version" || req.path == "/version/") return {200, "application/json", server_version_json(), {}};
   if (req.path.rfind("/openapi/", 0) == 0) return openapi(req);
   auto rp = parse_resource_path(req.path);
   if (!rp || rp->plural.empty()) return discovery(req);
