@@ -11,25 +11,47 @@ ROLLOUT_PACKAGES=(
   libcpp-httplib-dev libdtl-dev catch2 libssl-dev
   # tests: schema cross-check, completion scripts in every shell; GNU time for the benchmarks' peak RSS
   python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus time
+  # tests/clients: the official Python Kubernetes client against the sandbox
+  python3-kubernetes
   # local replicas: real load balancers on loopback, a load generator, the HAProxy admin socket by hand
   nginx-light haproxy hey socat
 )
 # The kubectl suites need a kubectl: any on PATH will do (build machines have v1.32); without
-# one, Debian's kubernetes-client (an older kubectl, v1.20). Known gap: v1.20's `kubectl apply`
-# asks for /openapi/v2, which the sandbox does not serve yet, so those suites fail with it.
+# one, Debian's kubernetes-client (an older kubectl, v1.20).
 if ! command -v kubectl >/dev/null; then ROLLOUT_PACKAGES+=(kubernetes-client); fi
+# tests/clients/kubectl120.sh runs Debian's kubectl 1.20 by full path, beside the current one
+# rather than instead of it: the package is downloaded and unpacked, never installed.
+ROLLOUT_KUBECTL_120_DIR=/opt/kubectl-1.20
+ROLLOUT_KUBECTL_120=$ROLLOUT_KUBECTL_120_DIR/usr/bin/kubectl
+
+rollout_install_kubectl_120() {
+  [[ -x $ROLLOUT_KUBECTL_120 ]] && return 0
+  local sudo="" tmp
+  if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"  # apt-get download runs as _apt where it can
+  echo "Unpacking kubernetes-client (kubectl 1.20) into $ROLLOUT_KUBECTL_120_DIR"
+  if ! (cd "$tmp" && apt-get download -qq kubernetes-client 2>/dev/null); then
+    $sudo apt-get update -qq
+    (cd "$tmp" && apt-get download -qq kubernetes-client)
+  fi
+  $sudo dpkg -x "$tmp"/kubernetes-client_*.deb "$ROLLOUT_KUBECTL_120_DIR"
+  rm -rf "$tmp"
+}
 
 rollout_install_deps() {
   local missing=()
   for p in "${ROLLOUT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  if ((${#missing[@]} == 0)); then return 0; fi
-  echo "Installing: ${missing[*]}"
-  local sudo=""
-  if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((${#missing[@]} > 0)); then
+    echo "Installing: ${missing[*]}"
+    local sudo=""
+    if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  rollout_install_kubectl_120
 }
 
 rollout_build() {

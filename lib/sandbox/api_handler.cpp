@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sandbox/discovery.hpp"
+#include "sandbox/protobuf.hpp"
 #include "util/base64.hpp"
 
 namespace rollout::sandbox {
@@ -199,7 +200,8 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   if (req.path.rfind("/sandbox/", 0) == 0) return admin(req);
   count(req, false);
   if (auto fault = inject_fault(req)) return *fault;
-  if (req.path == "/version") return {200, "application/json", server_version_json(), {}};
+  // `/version/` too: the real server's go-restful route matches both (the Python client asks for it).
+  if (req.path == "/version" || req.path == "/version/") return {200, "application/json", server_version_json(), {}};
   if (req.path.rfind("/openapi/", 0) == 0) return openapi(req);
   auto rp = parse_resource_path(req.path);
   if (!rp || rp->plural.empty()) return discovery(req);
@@ -230,6 +232,15 @@ HttpResponse ApiHandler::admin(const HttpRequest& req) {
 }
 
 HttpResponse ApiHandler::openapi(const HttpRequest& req) const {
+  // kubectl <= 1.26 asks for protobuf only (client-go discovery OpenAPISchema); others for JSON.
+  // Asked as ...spec.v2@v1.0+protobuf, answered as ...spec.v2.v1.0+protobuf: Go's mime parser
+  // refuses the '@' (kube-openapi pkg/handler/handler.go, subTypeProtobufDeprecated).
+  if (req.path == "/openapi/v2" || req.path == "/openapi/v2/") {
+    constexpr const char* proto = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+    if (req.header("accept").find("application/com.github.proto-openapi.spec.v2") != std::string::npos)
+      return {200, proto, encode_openapi_v2(openapi_v2_doc(types_)), {}};
+    return json_response(200, openapi_v2_doc(types_));
+  }
   if (req.path == "/openapi/v3") return json_response(200, openapi_v3_index(types_));
   auto rp = req.path.rfind("/openapi/v3/", 0) == 0 ? parse_resource_path(req.path.substr(11) + "/x") : std::nullopt;
   if (rp) {

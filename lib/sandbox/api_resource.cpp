@@ -3,6 +3,7 @@
 
 #include "sandbox/api_handler.hpp"
 #include "sandbox/protobuf.hpp"
+#include "sandbox/query_params.hpp"
 #include "sandbox/scale_subresource.hpp"
 #include "sandbox/table.hpp"
 #include "util/yaml_json.hpp"
@@ -49,11 +50,19 @@ Result<ListOptions> list_options(const HttpRequest& req) {
   return o;
 }
 
-WriteOptions write_options(const HttpRequest& req, const ResourcePath& rp) {
+// The verb's query parameters decoded and validated as the real API server does (query_params.hpp).
+Result<WriteOptions> write_options(const HttpRequest& req, const ResourcePath& rp,
+                                   std::optional<PatchType> patch = std::nullopt) {
+  const std::string verb = req.method == "POST"    ? "create"
+                           : req.method == "PUT"   ? "update"
+                           : req.method == "PATCH" ? "patch"
+                                                   : "delete";
+  auto q = write_query(req, verb, patch);
+  if (!q.ok()) return q.error();
   WriteOptions o;
-  o.dry_run = req.query_value("dryRun") == "All";
+  o.dry_run = q->dry_run;
   o.status = rp.subresource == "status";
-  o.field_manager = req.query_value("fieldManager");
+  o.field_manager = q->field_manager;
   return o;
 }
 
@@ -65,9 +74,11 @@ bool matches(const ListOptions& o, const json& obj) {
 
 }  // namespace
 
+// A GET whose options do not decode is answered by handle() with the error, not streamed.
 bool ApiHandler::is_watch(const HttpRequest& req) const {
-  const std::string w = req.query_value("watch");
-  return req.method == "GET" && (w == "true" || w == "1");
+  if (req.method != "GET") return false;
+  auto q = list_query(req);
+  return q.ok() && q->watch;
 }
 
 HttpResponse ApiHandler::resource(const HttpRequest& req) {
@@ -82,7 +93,16 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
   if (!rp.subresource.empty() && !(rp.subresource == "status" && type->status_subresource))
     return error_response(api_error(404, "NotFound", "the server could not find the requested resource"));
   const std::string ns = rp.namespace_;
-  const WriteOptions wo = write_options(req, rp);
+  std::optional<PatchType> type_of_patch;
+  if (req.method == "PATCH") type_of_patch = patch_type_from_content_type(req.header("content-type"));
+  WriteOptions wo;
+  if (req.method != "GET" && !(req.method == "PATCH" && !type_of_patch)) {  // an unknown patch type: 415 below
+    auto options = write_options(req, rp, type_of_patch);
+    if (!options.ok()) return error_response(options.error());
+    wo = *options;
+  } else if (auto q = list_query(req); !q.ok()) {
+    return error_response(q.error());
+  }
   Result<json> result = json();
   int ok_status = 200;
   if (req.method == "GET" && rp.name.empty()) {
@@ -103,7 +123,6 @@ HttpResponse ApiHandler::resource(const HttpRequest& req) {
     if (!body.ok()) return error_response(body.error());
     result = store_.update(*type, ns, rp.name, *body, wo);
   } else if (req.method == "PATCH" && !rp.name.empty()) {
-    auto type_of_patch = patch_type_from_content_type(req.header("content-type"));
     if (!type_of_patch)
       return error_response(
           api_error(415, "UnsupportedMediaType",
@@ -180,7 +199,10 @@ HttpResponse ApiHandler::scale(const HttpRequest& req, const ResourcePath& rp, c
   }
   auto updated = apply_scale(type, *obj, wanted);
   if (!updated.ok()) return error_response(updated.error());
-  auto stored = store_.update(type, rp.namespace_, rp.name, *updated, write_options(req, rp));
+  auto options = write_options(req, rp, req.method == "PATCH" ? patch_type_from_content_type(req.header("content-type"))
+                                                              : std::nullopt);
+  if (!options.ok()) return error_response(options.error());
+  auto stored = store_.update(type, rp.namespace_, rp.name, *updated, *options);
   if (!stored.ok()) return error_response(stored.error(), rp.plural, rp.name);
   return json_response(200, scale_of(type, *stored));
 }
@@ -207,13 +229,14 @@ int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std
   if (rp) type = types_.find(rp->group, rp->version, rp->plural);
   if (!type) return 404;
   auto lo = list_options(req);
-  if (!lo.ok()) return 400;
+  auto q = list_query(req);
+  if (!lo.ok() || !q.ok()) return 400;
   // Watching one object by name (legacy /watch/.../NAME style, or fieldSelector).
   if (!rp->name.empty()) lo->fields = FieldSelector::parse("metadata.name=" + rp->name, nullptr);
-  const int timeout_s = std::max(1, std::atoi(req.query_value("timeoutSeconds").c_str()));
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(req.query_value("timeoutSeconds").empty() ? 1800 : timeout_s);
-  const bool bookmarks = req.query_value("allowWatchBookmarks") == "true";
+  // timeoutSeconds absent or 0: the server's own limit (a real one picks 30..60 min at random).
+  const int64_t timeout_s = q->timeout_seconds.value_or(0) > 0 ? *q->timeout_seconds : 1800;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  const bool bookmarks = q->allow_watch_bookmarks;
   const int drop_after = faults().drop_watch_after;
   int sent = 0;
   const bool table = wants_table(req.header("accept"));

@@ -3,6 +3,8 @@
 #include <map>
 #include <vector>
 
+#include "sandbox/openapi_schemas.hpp"
+
 namespace rollout::sandbox {
 
 using nlohmann::json;
@@ -102,9 +104,13 @@ json openapi_v3_index(const TypeRegistry& types) {
 
 std::optional<json> openapi_v3_group_version(const TypeRegistry& types, const std::string& group,
                                              const std::string& version) {
-  json paths = json::object();
+  json paths = json::object(), schemas = json::object();
   for (const auto& t : types.all()) {
     if (t.group != group || t.version != version) continue;
+    if (auto schema = openapi_schema(t)) {
+      schemas[definition_name(t)] = to_openapi_v3(*schema);
+      schemas[kObjectMetaDefinition] = object_meta_schema();
+    }
     std::string base =
         t.group_version_path() + (t.namespaced ? "/namespaces/{namespace}/" : "/") + t.plural + "/{name}";
     json op = {{"x-kubernetes-group-version-kind", {{"group", t.group}, {"version", t.version}, {"kind", t.kind}}},
@@ -117,7 +123,17 @@ std::optional<json> openapi_v3_group_version(const TypeRegistry& types, const st
   return json{{"openapi", "3.0.0"},
               {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
               {"paths", paths},
-              {"components", {{"schemas", json::object()}}}};
+              {"components", {{"schemas", schemas}}}};
+}
+
+json openapi_v2_doc(const TypeRegistry& types) {
+  json definitions = {{kObjectMetaDefinition, object_meta_schema()}};
+  for (const auto& t : types.all())
+    if (auto schema = openapi_schema(t)) definitions[definition_name(t)] = *schema;
+  return {{"swagger", "2.0"},
+          {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
+          {"paths", json::object()},
+          {"definitions", definitions}};
 }
 
 }  // namespace rollout::sandbox

@@ -21,5 +21,8 @@ std::optional<nlohmann::json> api_resource_list_doc(const TypeRegistry& types, c
 nlohmann::json openapi_v3_index(const TypeRegistry& types);
 std::optional<nlohmann::json> openapi_v3_group_version(const TypeRegistry& types, const std::string& group,
                                                        const std::string& version);
+// OpenAPI v2 (`/openapi/v2`): every published schema (openapi_schemas.hpp) as a definition, which
+// kubectl before 1.27 downloads to validate objects client-side (`kubectl apply --validate`).
+nlohmann::json openapi_v2_doc(const TypeRegistry& types);
 
 }  // namespace rollout::sandbox

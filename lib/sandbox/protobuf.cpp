@@ -162,4 +162,100 @@ Result<json> decode_k8s_protobuf(std::string_view body, const ResourceType& t) {
   return obj;
 }
 
+namespace {
+
+// Writers of the protobuf wire format: varint keys, length-delimited strings and messages.
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+void put_bytes(std::string& out, int field, const std::string& bytes) {
+  put_varint(out, (static_cast<uint64_t>(field) << 3) | 2);
+  put_varint(out, bytes.size());
+  out += bytes;
+}
+void put_bool(std::string& out, int field, bool v) {
+  put_varint(out, static_cast<uint64_t>(field) << 3);
+  put_varint(out, v ? 1 : 0);
+}
+// openapi_v2.Any{yaml = 2}: JSON is YAML, and gnostic's readers parse it as YAML.
+std::string any_of(const json& v) {
+  std::string any;
+  put_bytes(any, 2, v.dump());
+  return any;
+}
+
+// openapi_v2.Schema (field numbers from OpenAPIv2.proto).
+std::string encode_schema(const json& s) {
+  std::string out;
+  if (!s.is_object()) return out;
+  if (s.contains("$ref")) put_bytes(out, 1, s["$ref"].get<std::string>());
+  if (s.contains("format")) put_bytes(out, 2, s["format"].get<std::string>());
+  if (s.contains("description") && s["description"].is_string()) put_bytes(out, 4, s["description"]);
+  if (s.contains("required") && s["required"].is_array())
+    for (const auto& r : s["required"]) put_bytes(out, 19, r.get<std::string>());
+  if (s.contains("enum") && s["enum"].is_array())
+    for (const auto& e : s["enum"]) put_bytes(out, 20, any_of(e));
+  if (s.contains("additionalProperties")) {
+    std::string item;  // AdditionalPropertiesItem{schema = 1 | boolean = 2}
+    const auto& a = s["additionalProperties"];
+    if (a.is_boolean())
+      put_bool(item, 2, a.get<bool>());
+    else
+      put_bytes(item, 1, encode_schema(a));
+    put_bytes(out, 21, item);
+  }
+  if (s.contains("type") && s["type"].is_string()) {
+    std::string type;  // TypeItem{repeated string value = 1}
+    put_bytes(type, 1, s["type"].get<std::string>());
+    put_bytes(out, 22, type);
+  }
+  if (s.contains("items")) {
+    std::string items;  // ItemsItem{repeated Schema schema = 1}
+    put_bytes(items, 1, encode_schema(s["items"]));
+    put_bytes(out, 23, items);
+  }
+  if (s.contains("properties") && s["properties"].is_object()) {
+    std::string props;  // Properties{repeated NamedSchema additional_properties = 1}
+    for (const auto& [name, p] : s["properties"].items()) {
+      std::string named;
+      put_bytes(named, 1, name);
+      put_bytes(named, 2, encode_schema(p));
+      put_bytes(props, 1, named);
+    }
+    put_bytes(out, 25, props);
+  }
+  for (const auto& [k, v] : s.items()) {
+    if (k.rfind("x-", 0) != 0) continue;
+    std::string named;  // NamedAny{name = 1, value = 2}
+    put_bytes(named, 1, k);
+    put_bytes(named, 2, any_of(v));
+    put_bytes(out, 31, named);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_openapi_v2(const json& doc) {
+  std::string out, info, definitions;
+  put_bytes(out, 1, doc.value("swagger", "2.0"));
+  const json meta = doc.value("info", json::object());
+  put_bytes(info, 1, meta.value("title", ""));
+  put_bytes(info, 2, meta.value("version", ""));
+  put_bytes(out, 2, info);
+  const json defs = doc.value("definitions", json::object());
+  for (const auto& [name, schema] : defs.items()) {
+    std::string named;
+    put_bytes(named, 1, name);
+    put_bytes(named, 2, encode_schema(schema));
+    put_bytes(definitions, 1, named);
+  }
+  put_bytes(out, 9, definitions);  // Definitions{repeated NamedSchema additional_properties = 1}
+  return out;
+}
+
 }  // namespace rollout::sandbox

@@ -131,6 +131,7 @@ std::optional<std::string> TypeRegistry::register_crd(const nlohmann::json& crd)
                            sub["scale"].value("labelSelectorPath", "")};
     t.generation = true;
     t.custom = true;
+    t.schema = v.value("schema", nlohmann::json::object()).value("openAPIV3Schema", nlohmann::json());
     if (v.value("served", true)) add(std::move(t));
   }
   return std::nullopt;

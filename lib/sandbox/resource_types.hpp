@@ -32,6 +32,7 @@ struct ResourceType {
   bool generation = false;          // metadata.generation counts spec changes
   bool custom = false;              // defined by a CustomResourceDefinition
   std::optional<ScalePaths> scale;  // GET/PUT/PATCH .../scale
+  nlohmann::json schema;            // a CRD version's openAPIV3Schema (null: none given)
 
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
   std::string list_kind() const { return kind + "List"; }

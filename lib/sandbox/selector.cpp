@@ -38,6 +38,21 @@ bool valid_key(const std::string& k) {
   });
 }
 
+// A value as k8s.io/apimachinery/pkg/labels/selector.go reads it: a token that is not an identifier
+// (parseExactValue: "found '(', expected: identifier"), then validateLabelValue's regex.
+std::optional<std::string> invalid_value(const std::string& key, const std::string& value, size_t index) {
+  if (!value.empty() && std::string("()!=,<>").find(value[0]) != std::string::npos)
+    return "found '" + std::string(1, value[0]) + "', expected: identifier";
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  bool ok = value.size() <= 63 && (value.empty() || (alnum(value.front()) && alnum(value.back())));
+  for (char c : value) ok = ok && (alnum(c) || c == '-' || c == '_' || c == '.');
+  if (ok) return std::nullopt;
+  return "values[" + std::to_string(index) + "][" + key + "]: Invalid value: \"" + value +
+         "\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and "
+         "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex "
+         "used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+}
+
 }  // namespace
 
 std::map<std::string, std::string> labels_of(const nlohmann::json& object) {
@@ -81,6 +96,12 @@ std::optional<LabelSelector> LabelSelector::parse(const std::string& text, std::
     if (!valid_key(r.key)) {
       if (error) *error = "invalid label key \"" + r.key + "\"";
       return std::nullopt;
+    }
+    for (size_t i = 0; i < r.values.size(); ++i) {
+      if (auto why = invalid_value(r.key, r.values[i], i)) {
+        if (error) *error = *why;
+        return std::nullopt;
+      }
     }
     sel.reqs_.push_back(r);
   }

@@ -85,8 +85,11 @@ class PodController : public Controller {
     const std::string now = ctx.timestamp();
     json containers = json::array();
     for (const auto& c : pod["spec"].value("containers", json::array())) {
+      // imageID is required in the API (the Python client refuses a status without it); the
+      // kubelet leaves it empty until the image is pulled, then names the pulled image.
       json cs = {{"name", c.value("name", "")},
                  {"image", c.value("image", "")},
+                 {"imageID", started ? "docker.io/" + c.value("image", "") : ""},
                  {"ready", ready},
                  {"restartCount", k.crash_on_start && started ? 1 : 0},
                  {"started", started}};
