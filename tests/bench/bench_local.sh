@@ -98,7 +98,8 @@ for lb in "${lbs[@]}"; do
     "$rollout" --state-dir "$work/state" plan apply "$work/plan.yaml" --yes >"$work/apply.log" 2>&1; code=$?
     t1=$(now)
     kill -0 "$hey_pid" 2>/dev/null || echo "bench_local: the load ended before the rollout did (raise start_load)"
-    f_rollout+=("$(failed_requests)")
+    collect_load
+    f_rollout+=("$load_failed")
     if [[ $code != 0 ]] || ! all_new; then failed=1; echo "bench_local: rollout on $lb run $run: exit $code, versions $(versions)"; tail -20 "$work/apply.log"; fi
     drain=$(sed -n 's/.* drained in \([0-9.]*\)s.*/\1/p' "$work/apply.log" | awk '{s+=$1} END {printf "%.2f", s}')
     start=$(sed -n 's/.* healthy on .* in \([0-9.]*\)s.*/\1/p' "$work/apply.log" | awk '{s+=$1} END {printf "%.2f", s}')
@@ -113,7 +114,8 @@ for lb in "${lbs[@]}"; do
     t0=$(now)
     fixed_upgrade
     t1=$(now)
-    f_fixed+=("$(failed_requests)")
+    collect_load
+    f_fixed+=("$load_failed")
     all_new || { failed=1; echo "bench_local: the fixed-wait script on $lb run $run left versions $(versions)"; }
     m_fixed+=("$(elapsed "$t0" "$t1")")
     echo "$lb run $run: fixed-wait script $(elapsed "$t0" "$t1") s, failed requests ${f_fixed[-1]}"

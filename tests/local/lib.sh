@@ -174,15 +174,21 @@ start_load() {  # start_load SECONDS
     "http://127.0.0.1:$lb_port/v1/completions" >"$work/hey.out" 2>&1 &
   hey_pid=$!
 }
-# Failed requests as hey counts them: responses other than 200, plus errors.
-failed_requests() {
+# Waits for hey to end by itself and sets load_failed (responses other than 200, plus errors, as
+# hey counts them) and load_ok (200s). Call it in this shell, never as $(...): a subshell cannot
+# wait for hey and would read a summary hey has not written yet. A run without a summary or
+# without a single 200 is not "zero failed": load_failed then says what went wrong.
+collect_load() {
   wait "$hey_pid"
   local non200 errors
+  load_ok=$(awk '/Status code distribution/{s=1;next} s&&/\[200\]/{n+=$2} END{print n+0}' "$work/hey.out")
   non200=$(awk '/Status code distribution/{s=1;next} s&&/\[[0-9]+\]/{gsub(/[\[\]]/,"",$1); if ($1!="200") n+=$2} END{print n+0}' "$work/hey.out")
   errors=$(awk '/Error distribution/{s=1;next} s&&/\[[0-9]+\]/{gsub(/[\[\]]/,"",$1); n+=$1} END{print n+0}' "$work/hey.out")
-  echo $((non200 + errors))
+  load_failed=$((non200 + errors))
+  if ! grep -q "Status code distribution" "$work/hey.out" || [[ $load_ok == 0 ]]; then
+    load_failed="no successful load: $(tail -3 "$work/hey.out" | tr '\n' ' ')"
+  fi
 }
-ok_requests() { awk '/Status code distribution/{s=1;next} s&&/\[200\]/{print $2}' "$work/hey.out"; }
 
 # The version each replica port answers, "-" for a closed port.
 versions() {

@@ -42,7 +42,8 @@ start_load 20
 timeout 240 "$rollout" --state-dir "$work/state" plan apply "$work/bad.yaml" --yes >"$work/bad.log" 2>&1; code=$?
 expect_eq "bad canary set: exit 3" 3 "$code"
 grep -q "gpu2" "$work/bad.log" && ok || bad "bad canary set: the message names no replica: $(tail -3 "$work/bad.log")"
-expect_eq "bad canary set: zero failed requests ($(ok_requests) ok)" 0 "$(failed_requests)"
+collect_load
+expect_eq "bad canary set: zero failed requests ($load_ok ok)" 0 "$load_failed"
 expect_eq "bad canary set: the balancer as recorded" "$before" "$(lb_weights)"
 expect_eq "bad canary set: stable serving, canary ports closed" "v1 v1 - - " "$(versions)"
 
@@ -58,7 +59,8 @@ kill -0 "$hey_pid" 2>/dev/null && ok || bad "abort: the load ended before the ro
 expect_eq "aborted blue-green: exit 4" 4 "$code"
 expect_eq "aborted: the old set back in rotation, the new one out" "gpu0=1 gpu1=1 gpu2=down gpu3=down " "$(lb_weights)"
 expect_eq "aborted: only the old set runs" "v1 v1 - - " "$(versions)"
-expect_eq "aborted: zero failed requests ($(ok_requests) ok)" 0 "$(failed_requests)"
+collect_load
+expect_eq "aborted: zero failed requests ($load_ok ok)" 0 "$load_failed"
 
 # 2b. Left at the 25% pause (--until-pause: apply exits 0), then `rollout abort` with no apply
 # running: it rebuilds the target from the plan kept with the state and rolls back itself.
@@ -74,7 +76,8 @@ grep -q "aborted and rolled back" "$work/handover-abort.log" && ok ||
 kill -0 "$hey_pid" 2>/dev/null && ok || bad "handover: the load ended before the abort did"
 expect_eq "abort with no apply: the balancer as recorded" "gpu0=1 gpu1=1 gpu2=down gpu3=down " "$(lb_weights)"
 expect_eq "abort with no apply: only the old set runs" "v1 v1 - - " "$(versions)"
-expect_eq "abort with no apply: zero failed requests ($(ok_requests) ok)" 0 "$(failed_requests)"
+collect_load
+expect_eq "abort with no apply: zero failed requests ($load_ok ok)" 0 "$load_failed"
 expect_eq "abort with no apply: history says Aborted" "Aborted" \
   "$(ro history handover-$lb -o json | tail -1 | jq -r .outcome)"
 
@@ -97,7 +100,8 @@ expect_eq "blue-green: exit 0" 0 "$code"
 expect_eq "finished: the old set out of rotation" "gpu0=down gpu1=down gpu2=1 gpu3=1 " "$(lb_weights)"
 expect_eq "finished: only the new set runs" "- - v2 v2 " "$(versions)"
 expect_eq "finished: only the new version answers" "v2 " "$(through_lb)"
-expect_eq "blue-green: zero failed requests ($(ok_requests) ok)" 0 "$(failed_requests)"
+collect_load
+expect_eq "blue-green: zero failed requests ($load_ok ok)" 0 "$load_failed"
 expect_eq "one model server per running replica" 2 "$(model_servers)"
 
 summary "local_blue_green ($lb)"

@@ -26,10 +26,10 @@ before=$(lb_state)
 write_plan "$work/bad.yaml" bad-$lb "$block" --crash-on-start
 start_load 25
 ro plan apply "$work/bad.yaml" --yes >"$work/bad.log" 2>&1; code=$?
-failed=$(failed_requests)
+collect_load
 expect_eq "bad canary: exit 3" 3 "$code"
 grep -q "gpu0" "$work/bad.log" && ok || bad "bad canary: the message names no replica: $(tail -3 "$work/bad.log")"
-expect_eq "bad canary: zero failed requests ($(ok_requests) ok)" 0 "$failed"
+expect_eq "bad canary: zero failed requests ($load_ok ok)" 0 "$load_failed"
 expect_eq "bad canary: the old version on every replica" "v1 v1 v1 v1 " "$(versions)"
 expect_eq "bad canary: the load balancer as recorded" "$before" "$(lb_state)"
 
@@ -47,8 +47,8 @@ expect_eq "re-run after kill -9: exit 0" 0 "$code"
 expect_eq "every replica on the new version" "v2 v2 v2 v2 " "$(versions)"
 expect_eq "one model server per replica (no duplicates)" 4 "$(model_servers)"
 # The load runs through both applies and ends by itself (-z): killing hey would count its in-flight requests as errors.
-failed=$(failed_requests)
-expect_eq "rolling upgrade with kill -9: zero failed requests ($(ok_requests) ok)" 0 "$failed"
+collect_load
+expect_eq "rolling upgrade with kill -9: zero failed requests ($load_ok ok)" 0 "$load_failed"
 expect_eq "the load balancer back as recorded" "$before" "$(lb_state)"
 grep -h "drained in\|healthy on" "$work/first.log" "$work/second.log" | head -20
 
