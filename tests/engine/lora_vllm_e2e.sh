@@ -53,7 +53,10 @@ wait_pods 3
 expect_eq "before: every pod serves the base model and food-review-1" "3 meta-llama/Llama-3.1-8B-Instruct,food-review-1" "$(models_everywhere)"
 
 # ---- dry runs show the loads and unloads, and make none ---------------------------------------
-test_plan plans/lora-canary-vllm-runtime.yaml "$work/lora.yaml" --keep-gates --drop-gate error-rate
+# No error-rate gate here: the replaced pod serves food-review-1 only until rollout loads food-review-2.
+test_plan plans/lora-canary-vllm-runtime.yaml "$work/lora.yaml" --keep-gates --drop-gate error-rate \
+  --steps '[{setWeight: 10}, {pause: {}}, {analysis: {gates: [adapter-loaded]}}, {setWeight: 50}, {setWeight: 100}]'
+
 out=$("$rollout" plan diff "$work/lora.yaml" 2>&1)
 expect_eq "plan diff exits 0" 0 $?
 expect_contains "diff shows the load" "would load adapter food-review-2 (Kawon/llama3.1-food-finetune_v14_r8) on every ready pod of InferencePool $pool" "$out"
