@@ -20,7 +20,9 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
   return out;
 }
 
-std::string pod_key(const Endpoint& ep) { return ep.uid + "#" + std::to_string(ep.restarts); }
+std::string pod_key(const Endpoint& ep) {
+  return ep.uid + "#" + std::to_string(ep.restarts);
+}
 
 std::string signature(const VllmAdaptersActuator::Wanted& w) {
   std::string s = "+";
@@ -39,7 +41,8 @@ Result<ObjectRef> find_pool(k8s::Client& client, const std::string& ns, const st
     if (pool.ok()) return ObjectRef{api, "InferencePool", ns, name};
     if (pool.error().kind != ErrorKind::not_found) return pool.error();
   }
-  return make_error(ErrorKind::not_found, "InferencePool " + name + " not found in namespace " + ns + " (" + field + ")");
+  return make_error(ErrorKind::not_found,
+                    "InferencePool " + name + " not found in namespace " + ns + " (" + field + ")");
 }
 
 bool has_id(const std::vector<plan::AdapterLoad>& loads, const std::string& id) {
@@ -147,9 +150,7 @@ Result<std::string> VllmAdaptersActuator::converge_once(k8s::Client& client, con
     ++ready;
     auto it = converged_.find(pod_key(ep));
     if (it != converged_.end() && it->second == sig) continue;
-    const std::string joined = !seen_before              ? ""
-                               : seen_uids.count(ep.uid) ? "restarted "
-                                                         : "new ";
+    const std::string joined = !seen_before ? "" : seen_uids.count(ep.uid) ? "restarted " : "new ";
     auto done = converge_pod(client, ns, ep, want, joined, how);
     if (!done.ok()) {
       if (done.error().kind != ErrorKind::unavailable || strict) return done.error();
@@ -202,16 +203,17 @@ Status VllmAdaptersActuator::converge(k8s::Client& client, const std::vector<jso
       for (const auto& l : want.loaded)
         if (!has_id(was.loaded, l.id))
           how.note("would load adapter " + l.id + " (" + l.source + ") on every ready pod of InferencePool " +
-                 pool.name + ": POST /v1/load_lora_adapter");
+                   pool.name + ": POST /v1/load_lora_adapter");
       for (const auto& id : want.unloaded)
         if (std::find(was.unloaded.begin(), was.unloaded.end(), id) == was.unloaded.end())
           how.note("would unload adapter " + id + " from every ready pod of InferencePool " + pool.name +
-                 ": POST /v1/unload_lora_adapter");
+                   ": POST /v1/unload_lora_adapter");
       continue;
     }
     auto pending = converge_once(client, object_namespace(pool_object, client), pool, position, how, false);
     if (!pending.ok()) return pending.error();
-    if (!pending->empty()) how.note("InferencePool " + pool.name + ": " + *pending + "; trying again before the next measurement");
+    if (!pending->empty())
+      how.note("InferencePool " + pool.name + ": " + *pending + "; trying again before the next measurement");
   }
   return ok_status();
 }

@@ -183,10 +183,11 @@ TEST_CASE("vLLM adapters in a sandbox: pods without the runtime API fail the pre
   auto checked = a.check(*c.client, pool);
   REQUIRE_FALSE(checked.ok());
   CHECK(checked.error().kind == ErrorKind::invalid);
-  CHECK_THAT(checked.error().message,
-             Catch::StartsWith("InferencePool vllm-llama3-8b-instruct (adapters.vllm.pool): pod vllm-llama3-8b-instruct-") &&
-                 Catch::Contains("does not serve vLLM's runtime LoRA API (GET /v1/load_lora_adapter answered 404") &&
-                 Catch::Contains("VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"));
+  CHECK_THAT(
+      checked.error().message,
+      Catch::StartsWith("InferencePool vllm-llama3-8b-instruct (adapters.vllm.pool): pod vllm-llama3-8b-instruct-") &&
+          Catch::Contains("does not serve vLLM's runtime LoRA API (GET /v1/load_lora_adapter answered 404") &&
+          Catch::Contains("VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"));
   auto api = runtime_lora_api(*c.client, c.ns, pods[0]);
   REQUIRE(api.ok());
   CHECK_FALSE(*api);
@@ -200,7 +201,8 @@ TEST_CASE("vLLM adapters in a sandbox: pods without the runtime API fail the pre
   CHECK(missing.error().message == "InferencePool no-such-pool not found in namespace default (adapters.vllm.pool)");
 }
 
-TEST_CASE("vLLM adapters in a sandbox: a refused load fails like a gate, with vLLM's message", "[actuators][vllm-lora]") {
+TEST_CASE("vLLM adapters in a sandbox: a refused load fails like a gate, with vLLM's message",
+          "[actuators][vllm-lora]") {
   testing::SandboxCluster c;
   start_pool(c, kRuntimeEnv);
   auto pods = ready_pods(c, 2);

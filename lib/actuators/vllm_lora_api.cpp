@@ -14,7 +14,8 @@ std::string error_message(const std::string& body) {
   const json j = json::parse(body, nullptr, false);
   if (j.is_object()) {
     if (j.contains("error") && j["error"].is_object() && j["error"].contains("message"))
-      return j["error"]["message"].is_string() ? j["error"]["message"].get<std::string>() : j["error"]["message"].dump();
+      return j["error"]["message"].is_string() ? j["error"]["message"].get<std::string>()
+                                               : j["error"]["message"].dump();
     if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
     if (j.contains("detail")) return j["detail"].is_string() ? j["detail"].get<std::string>() : j["detail"].dump();
   }
@@ -23,8 +24,8 @@ std::string error_message(const std::string& body) {
 
 Error refused(const Endpoint& ep, const std::string& what, const k8s::HttpResult& r) {
   const ErrorKind kind = r.status == 502 || r.status == 503 ? ErrorKind::unavailable : ErrorKind::gate_failed;
-  return make_error(kind, "pod " + ep.pod + ": " + what + " answered " + std::to_string(r.status) + ": " +
-                         error_message(r.body));
+  return make_error(
+      kind, "pod " + ep.pod + ": " + what + " answered " + std::to_string(r.status) + ": " + error_message(r.body));
 }
 
 Error unreachable(const Endpoint& ep, const std::string& what, const Error& e) {
@@ -34,11 +35,12 @@ Error unreachable(const Endpoint& ep, const std::string& what, const Error& e) {
 }  // namespace
 
 Result<std::map<std::string, std::string>> listed_models(k8s::Client& client, const std::string& ns,
-                                                          const Endpoint& ep) {
+                                                         const Endpoint& ep) {
   auto answer = proxy_get(client, ns, ep, "/v1/models", kTimeout);
   if (!answer.ok()) return unreachable(ep, "GET /v1/models", answer.error());
   if (answer->status != 200)
-    return make_error(ErrorKind::unavailable, "pod " + ep.pod + ": GET /v1/models answered " + std::to_string(answer->status));
+    return make_error(ErrorKind::unavailable,
+                      "pod " + ep.pod + ": GET /v1/models answered " + std::to_string(answer->status));
   const json body = json::parse(answer->body, nullptr, false);
   std::map<std::string, std::string> ids;
   if (body.is_object() && body.contains("data") && body["data"].is_array())
@@ -54,7 +56,7 @@ Result<bool> runtime_lora_api(k8s::Client& client, const std::string& ns, const 
   if (answer->status == 405) return true;   // registered, POST only
   if (answer->status == 404) return false;  // not registered
   return make_error(ErrorKind::unavailable, "pod " + ep.pod + ": GET /v1/load_lora_adapter answered " +
-                                           std::to_string(answer->status) + ": " + error_message(answer->body));
+                                                std::to_string(answer->status) + ": " + error_message(answer->body));
 }
 
 Status load_adapter(k8s::Client& client, const std::string& ns, const Endpoint& ep, const std::string& name,

@@ -16,7 +16,7 @@ namespace rollout::actuators {
 
 // The models a pod serves: id -> root (the base model's path, or an adapter's lora_path).
 Result<std::map<std::string, std::string>> listed_models(k8s::Client& client, const std::string& ns,
-                                                          const Endpoint& ep);
+                                                         const Endpoint& ep);
 
 // The load and unload routes exist (GET answers 405); false when the route is not registered
 // (404). Anything else (no answer, 5xx) is an error naming the pod.
