@@ -10,6 +10,7 @@
 #include "actuators/local_replicas.hpp"
 #include "actuators/lora_syncer.hpp"
 #include "actuators/serving_groups.hpp"
+#include "actuators/vllm_adapters.hpp"
 
 namespace rollout::actuators {
 
@@ -88,7 +89,12 @@ Result<std::vector<std::unique_ptr<Actuator>>> actuators_for(const plan::Plan& p
     if (key == k.target) kind = &k;
   if (!kind) return make_error(ErrorKind::unimplemented, "the " + key + " target is not supported by plan apply yet");
   std::vector<std::unique_ptr<Actuator>> out;
-  if (plan.adapters) out.push_back(std::make_unique<LoraSyncerActuator>(*plan.adapters));  // adapters before traffic
+  if (plan.adapters) {  // adapters before traffic
+    if (!plan.adapters->vllm_pool.empty())
+      out.push_back(std::make_unique<VllmAdaptersActuator>(*plan.adapters));
+    else
+      out.push_back(std::make_unique<LoraSyncerActuator>(*plan.adapters));
+  }
   out.push_back(kind->make(plan.target));
   return out;
 }

@@ -42,7 +42,7 @@ struct HeaderRoute {
 // Where a rollout stands, as far as the objects are concerned. Steps move it forward; the
 // planner folds the steps into one Position per step.
 struct Position {
-  bool adapters_loaded = false;       // adapters.load entries are in the syncer's ensureExist
+  bool adapters_loaded = false;       // adapters.load entries are loaded (syncer's ensureExist, or vLLM's runtime API)
   // Rolling targets: the new template is in place (frozen: nothing runs it yet), and how many
   // replicas / serving groups run it (all of them once `finished`).
   bool template_in_place = false;
@@ -75,6 +75,14 @@ struct Wait {
   std::function<void(Duration)> sleep;  // default: std::this_thread::sleep_for
   // What is being waited for, when that changes ("group 3: 0/2 pods Ready on the new revision");
   // the engine turns it into an event.
+  std::function<void(const std::string&)> note = [](const std::string&) {};
+};
+
+// How converge() runs: a dry run (client or server dry run, plan diff) only says what it would
+// do; `note` reports each thing done or that would be done, which the engine turns into events.
+struct Converge {
+  bool dry = false;
+  std::optional<Position> from;  // the position before this step, for a dry run to say only what changes
   std::function<void(const std::string&)> note = [](const std::string&) {};
 };
 
@@ -123,6 +131,17 @@ class Actuator {
   virtual Status verify_all(k8s::Client& client, const std::vector<nlohmann::json>& written,
                             const std::vector<nlohmann::json>& originals, const Position& position,
                             const Wait& wait) const;
+
+  // Servers that hold part of the position in their memory rather than in the objects (LoRA
+  // adapters loaded through vLLM's runtime API: per process, gone after a restart, never shared
+  // between replicas) are brought to `position`. The engine calls it after a step's writes (before
+  // verify_all), before the gates judge (so a pod that joined since is judged with what the others
+  // have), and after a rollback with the empty Position. `objects` are the recorded originals.
+  // ErrorKind::gate_failed when a server refuses (fails the step like a gate). Default: nothing.
+  virtual Status converge(k8s::Client&, const std::vector<nlohmann::json>& /*objects*/, const Position&,
+                          const Converge&) const {
+    return ok_status();
+  }
 
   // The pods that serve `role`, for gates probing the canary or the stable (nullopt: this
   // actuator does not route traffic).

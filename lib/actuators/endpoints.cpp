@@ -59,8 +59,16 @@ int named_port(const json& pod, const std::string& name) {
 
 Endpoint pod_endpoint(const std::string& ns, const json& pod, int port) {
   const std::string name = object_name(pod);
-  return Endpoint{name, port, pod_ready(pod),
-                  "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy"};
+  Endpoint e;
+  e.pod = name;
+  e.port = port;
+  e.ready = pod_ready(pod);
+  e.base = "/api/v1/namespaces/" + ns + "/pods/" + name + ":" + std::to_string(port) + "/proxy";
+  const json meta = pod.value("metadata", json::object());
+  e.uid = meta.value("uid", "");
+  for (const auto& c : pod.value("status", json::object()).value("containerStatuses", json::array()))
+    if (c.is_object()) e.restarts += c.value("restartCount", 0);
+  return e;
 }
 
 int serving_port(const json& pod) {
@@ -103,12 +111,32 @@ Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::str
   return out;
 }
 
+namespace {
+
+std::string proxy_path(const std::string& ns, const Endpoint& endpoint, const std::string& path) {
+  return "/api/v1/namespaces/" + ns + "/pods/" + endpoint.pod + ":" + std::to_string(endpoint.port) + "/proxy" +
+         (path.empty() || path[0] != '/' ? "/" : "") + path;
+}
+
+}  // namespace
+
 Result<k8s::HttpResult> proxy_get(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
                                   const std::string& path, Duration timeout) {
   k8s::HttpCall call;
   call.method = "GET";
-  call.path = "/api/v1/namespaces/" + ns + "/pods/" + endpoint.pod + ":" + std::to_string(endpoint.port) + "/proxy" +
-              (path.empty() || path[0] != '/' ? "/" : "") + path;
+  call.path = proxy_path(ns, endpoint, path);
+  call.accept = "*/*";
+  call.timeout = timeout;
+  return client.send_once(call);
+}
+
+Result<k8s::HttpResult> proxy_post(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
+                                   const std::string& path, const json& body, Duration timeout) {
+  k8s::HttpCall call;
+  call.method = "POST";
+  call.path = proxy_path(ns, endpoint, path);
+  call.body = body.dump();
+  call.content_type = "application/json";
   call.accept = "*/*";
   call.timeout = timeout;
   return client.send_once(call);

@@ -15,6 +15,10 @@ struct Endpoint {
   int port = 0;        // the pool's target port (InferencePool v1 targetPorts[0], v1alpha2 targetPortNumber, Service targetPort)
   bool ready = false;  // the pod's Ready condition
   std::string base;    // "/api/v1/namespaces/NS/pods/POD:PORT/proxy": where a GET reaches it
+  // Which process serves: a replacement pod has a new uid, a restarted container one more restart.
+  // What a server holds only in memory (runtime-loaded adapters) is gone when either changes.
+  std::string uid = {};
+  int restarts = 0;
 };
 
 // One pod as an endpoint on `port`, reached through the pod proxy.
@@ -29,5 +33,8 @@ Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::str
 // GET PATH on the pod through /api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH, without retries.
 Result<k8s::HttpResult> proxy_get(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
                                   const std::string& path, Duration timeout);
+// POST a JSON body to PATH on the pod through the same proxy, without retries (not idempotent).
+Result<k8s::HttpResult> proxy_post(k8s::Client& client, const std::string& ns, const Endpoint& endpoint,
+                                   const std::string& path, const nlohmann::json& body, Duration timeout);
 
 }  // namespace rollout::actuators

@@ -5,6 +5,7 @@
 #include "actuators/endpoints.hpp"
 #include "actuators/live.hpp"
 #include "actuators/lora_config.hpp"
+#include "actuators/vllm_lora_api.hpp"
 
 namespace rollout::actuators {
 
@@ -13,7 +14,6 @@ using nlohmann::json;
 namespace {
 
 const char* kKey = "configmap.yaml";
-const Duration kModelsTimeout{5000};
 
 Result<LoraConfig> config_of(const json& configmap) {
   const std::string where = describe(configmap) + ": data." + kKey;
@@ -23,20 +23,6 @@ Result<LoraConfig> config_of(const json& configmap) {
   auto config = LoraConfig::parse(data[kKey].get<std::string>());
   if (!config.ok()) return make_error(ErrorKind::invalid, where + ": " + config.error().message);
   return config;
-}
-
-// The ids a pod's GET /v1/models lists, or why it could not be asked.
-Result<std::set<std::string>> listed_models(k8s::Client& client, const std::string& ns, const Endpoint& ep) {
-  auto answer = proxy_get(client, ns, ep, "/v1/models", kModelsTimeout);
-  if (!answer.ok()) return answer.error();
-  if (answer->status != 200)
-    return make_error(ErrorKind::unavailable, "GET /v1/models answered " + std::to_string(answer->status));
-  const json body = json::parse(answer->body, nullptr, false);
-  std::set<std::string> ids;
-  if (body.is_object() && body.contains("data") && body["data"].is_array())
-    for (const auto& m : body["data"])
-      if (m.is_object() && m.contains("id") && m["id"].is_string()) ids.insert(m["id"].get<std::string>());
-  return ids;
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -104,7 +90,7 @@ Result<std::string> LoraSyncerActuator::not_loaded(k8s::Client& client, const st
     ++ready;
     auto ids = listed_models(client, ns, ep);
     if (!ids.ok()) {
-      problems.push_back("pod " + ep.pod + ": " + ids.error().message);
+      problems.push_back(ids.error().message);
       continue;
     }
     std::vector<std::string> missing;

@@ -191,11 +191,19 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
     verify[o.actuator].push_back(std::move(*written[k]));
     originals[o.actuator].push_back(o.original_object);
   }
-  if (!exec_->mutates() || verify.empty()) return WriteEnd::done;
+  if (!exec_->mutates()) {
+    if (moves)
+      if (auto s = converge_servers(p, true, state_.position); !s.ok()) return s.error();
+    return WriteEnd::done;
+  }
+  if (verify.empty()) return WriteEnd::done;
   if (!to_write.empty())
     if (auto s = save(); !s.ok()) return s.error();
   for (const auto& [index, objects] : verify) {
-    auto v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
+    // Servers that keep the position in memory (runtime-loaded adapters) are brought to it first.
+    auto v = actuators_[static_cast<size_t>(index)]->converge(seams_.client, originals[index], p, converge_how(false));
+    if (v.ok())
+      v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
     if (!v.ok()) {
       if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort or deadline
       if (v.error().kind != ErrorKind::timeout && v.error().kind != ErrorKind::gate_failed) return v.error();
@@ -208,6 +216,31 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
       emit(EventType::verified, state_.objects[i].ref.key() + " verified",
            {{"object", actuators::to_json(state_.objects[i].ref)}});
   return WriteEnd::done;
+}
+
+actuators::Converge Run::converge_how(bool dry) {
+  actuators::Converge how;
+  how.dry = dry;
+  how.note = [this](const std::string& what) { emit(EventType::info, what, {{"servers", true}}); };
+  return how;
+}
+
+// Every actuator's servers brought to `p` (see Actuator::converge), over the recorded originals.
+Status Run::converge_servers(const actuators::Position& p, bool dry, std::optional<actuators::Position> from) {
+  std::map<int, std::vector<json>> originals;
+  for (const auto& o : state_.objects) {
+    json original = o.original_object;
+    if (original.is_null())  // a rollback resumed without the objects: their identity is enough
+      original = {{"apiVersion", o.ref.api_version},
+                  {"kind", o.ref.kind},
+                  {"metadata", {{"name", o.ref.name}, {"namespace", o.ref.namespace_}}}};
+    originals[o.actuator].push_back(std::move(original));
+  }
+  actuators::Converge how = converge_how(dry);
+  how.from = from;
+  for (const auto& [index, objects] : originals)
+    if (auto s = actuators_[static_cast<size_t>(index)]->converge(seams_.client, objects, p, how); !s.ok()) return s;
+  return ok_status();
 }
 
 Result<std::string> Run::check_drift() {
@@ -237,6 +270,8 @@ Result<RunResult> Run::roll_back(Phase end, const std::string& message) {
 // Rolling targets after a restore: their controllers bring the pods back to the recorded version,
 // which the rollback waits for (abort and deadline no longer cancel it: this is the way out).
 Status Run::await_restored() {
+  // Servers first (traffic is back on the stable already): the canary's runtime-loaded adapters go.
+  if (auto s = converge_servers(actuators::Position{}, false); !s.ok()) return s;
   std::map<int, std::vector<json>> restored, originals;
   for (const auto& o : state_.objects) {
     auto live = exec_->read(o.ref);

@@ -5,6 +5,8 @@
 // decided in settle(), the one place that saves them; previews take the same path and never wait.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/run.hpp"
 #include "util/timestamp.hpp"
 
@@ -226,6 +228,18 @@ bool Run::step_complete(const PlannedStep& step) const {
 // The gates that are due, the step's and the background ones: a failure fails the run, an
 // inconclusive gate holds it for a human.
 Run::Tick Run::gates_due() {
+  // Servers that joined since (a replacement pod, a scale-up) get what the others hold before any
+  // gate judges them: runtime-loaded adapters do not survive a restart.
+  const auto due = [this](const std::vector<gates::GateTracker>& ts) {
+    return std::any_of(ts.begin(), ts.end(), [this](const gates::GateTracker& t) { return t.due(clock_.now()); });
+  };
+  if (due(progress_.gates) || due(background_)) {
+    if (auto s = converge_servers(state_.position, false); !s.ok()) {
+      if (s.error().kind == ErrorKind::gate_failed || s.error().kind == ErrorKind::timeout)
+        return fail(s.error().message);
+      return s.error();
+    }
+  }
   const gates::GateTargets targets = gate_targets();
   const std::string step_path = steps_[static_cast<size_t>(state_.step)].path;
   // A rolling plan has no canary before its first batch: background gates start afresh then.

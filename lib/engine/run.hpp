@@ -65,6 +65,8 @@ class Run {
   // engine_objects.cpp: writing positions, drift, rollback, what gates see, finalize
   Status recall_original_objects();
   Result<WriteEnd> write_position(const actuators::Position& p, std::string* message);
+  Status converge_servers(const actuators::Position& p, bool dry, std::optional<actuators::Position> from = {});
+  actuators::Converge converge_how(bool dry);
   std::optional<std::string> drift_of(const ManagedObject& o, const FieldValues& live,
                                       const FieldValues& desired) const;
   Result<std::string> check_drift();

@@ -38,9 +38,18 @@ void decode_metadata(ReadContext& ctx, const YamlNodePtr& node, Plan& plan) {
 Adapters decode_adapters(ReadContext& ctx, const YamlNodePtr& node, const std::string& path) {
   Adapters a;
   ObjectReader r(ctx, node, path, "Adapters");
+  if (r.valid() && r.has("loraSyncer") == r.has("vllm"))
+    r.error(r.has("vllm") ? "give exactly one of \"loraSyncer\" (the syncer's ConfigMap) or \"vllm\" (vLLM's runtime "
+                            "API), not both"
+                          : "give exactly one of \"loraSyncer\" (the syncer's ConfigMap) or \"vllm\" (vLLM's runtime "
+                            "API): who loads the adapters");
   if (auto s = r.raw("loraSyncer")) {
     ObjectReader sr(ctx, s, r.child_path("loraSyncer"), "LoraSyncer");
     if (auto v = sr.string("configMap")) a.lora_syncer_config_map = *v;
+  }
+  if (auto s = r.raw("vllm")) {
+    ObjectReader vr(ctx, s, r.child_path("vllm"), "VllmRuntime");
+    if (auto v = vr.string("pool")) a.vllm_pool = *v;
   }
   std::set<std::string> ids;
   for_each_item(r, "load", [&](const YamlNodePtr& item, const std::string& item_path) {
@@ -65,7 +74,11 @@ Adapters decode_adapters(ReadContext& ctx, const YamlNodePtr& node, const std::s
     ObjectReader vr(ctx, v, r.child_path("verify"), "AdapterVerify");
     if (auto p = vr.string("pool")) a.verify_pool = *p;
     if (auto t = vr.duration("timeout")) a.verify_timeout = *t;
+    // Only vllm names a pool to default to; the syncer's ConfigMap does not say which pods read it.
+    if (vr.valid() && !vr.has("pool") && r.has("loraSyncer") && !r.has("vllm"))
+      vr.error("missing required field \"pool\" (with loraSyncer: the InferencePool whose pods must list the adapters)");
   }
+  if (!a.verify_pool && !a.vllm_pool.empty()) a.verify_pool = a.vllm_pool;  // verify.pool defaults to vllm.pool
   return a;
 }
 

@@ -129,8 +129,11 @@ struct AdapterLoad {
   std::optional<std::string> base_model;
 };
 
+// Who loads the adapters: the GIE LoRA syncer sidecar through its ConfigMap (older clusters), or
+// `rollout` itself through vLLM's runtime API on every pod of an InferencePool. Exactly one is set.
 struct Adapters {
-  std::string lora_syncer_config_map;
+  std::string lora_syncer_config_map;  // loraSyncer.configMap
+  std::string vllm_pool;               // vllm.pool
   std::vector<AdapterLoad> load;
   std::vector<std::string> unload_on_success;
   std::optional<std::string> verify_pool;

@@ -66,7 +66,10 @@ ModelServerSim::ModelServerSim(ModelKnobs knobs, std::shared_ptr<SimClock> clock
       clock_(std::move(clock)),
       start_(clock_->now()),
       rng_(knobs_.seed ? *knobs_.seed : std::random_device{}()),
-      metrics_(knobs_.model, clock_->unix_time()) {}
+      metrics_(knobs_.model, clock_->unix_time()) {
+  for (const auto& [name, path] : knobs_.lora_modules)  // vLLM's init_static_loras
+    adapters_.push_back(LoraAdapter{name, path, knobs_.model, clock_->unix_time()});
+}
 
 HttpResponse ModelServerSim::handle(const HttpRequest& req) {
   using Handler = HttpResponse (ModelServerSim::*)(const HttpRequest&);
@@ -145,6 +148,10 @@ std::string ModelServerSim::metrics_text() const {
   return metrics_.render(g);
 }
 
+// Statuses and messages as vLLM's OpenAIServingModels.load_lora_adapter / unload_lora_adapter
+// (vllm/entrypoints/openai/models/serving.py): 400 for a name already loaded (unless load_inplace)
+// or a missing name/path, 404 for unloading a name that is not loaded. The routes exist only with
+// VLLM_ALLOW_RUNTIME_LORA_UPDATING (vllm/entrypoints/serve/lora/api_router.py, attach_router).
 HttpResponse ModelServerSim::load_lora(const HttpRequest& req) {
   if (auto r = not_ready()) return *r;
   const json j = json::parse(req.body, nullptr, false);
@@ -155,7 +162,10 @@ HttpResponse ModelServerSim::load_lora(const HttpRequest& req) {
   std::lock_guard lock(mu_);
   for (const LoraAdapter& a : adapters_)
     if (a.name == name)
-      return openai_error(400, "InvalidUserInput", "The lora adapter '" + name + "' has already been loaded.");
+      return openai_error(400, "InvalidUserInput",
+                          "The lora adapter '" + name +
+                              "' has already been loaded. If you want to load the adapter in place, set "
+                              "'load_inplace' to True.");
   adapters_.push_back(LoraAdapter{name, path, knobs_.model, clock_->unix_time()});
   metrics_.traffic(name, clock_->unix_time());
   return text(200, "Success: LoRA adapter '" + name + "' added successfully.");
@@ -166,7 +176,7 @@ HttpResponse ModelServerSim::unload_lora(const HttpRequest& req) {
   const json j = json::parse(req.body, nullptr, false);
   const std::string name = body_string(j, "lora_name");
   if (name.empty())
-    return openai_error(400, "InvalidUserInput", "either 'lora_name' and 'lora_int_id' needs to be provided.");
+    return openai_error(400, "InvalidUserInput", "'lora_name' needs to be provided to unload a LoRA adapter.");
   std::lock_guard lock(mu_);
   auto it = std::find_if(adapters_.begin(), adapters_.end(), [&](const LoraAdapter& a) { return a.name == name; });
   if (it == adapters_.end())
@@ -207,7 +217,9 @@ HttpResponse ModelServerSim::generate(const HttpRequest& req, bool chat) {
     const double lasts = seconds(knobs_.generation) * std::uniform_real_distribution<double>(0.25, 1.0)(rng_);
     f.req.max_tokens = std::max(1, static_cast<int>((lasts - f.ttft) / f.itl));
   }
-  f.fail = knobs_.error_rate > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < knobs_.error_rate;
+  const auto adapter_rate = knobs_.adapter_error_rate.find(f.model);  // a bad adapter fails on its own
+  const double rate = adapter_rate != knobs_.adapter_error_rate.end() ? adapter_rate->second : knobs_.error_rate;
+  f.fail = rate > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < rate;
   f.arrival = clock_->now();
   return run(lock, f);
 }

@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,9 @@ struct ModelKnobs {
   Duration generation{0};              // > 0: an answer without max_tokens lasts D/4..D (long generations)
   bool crash_on_start = false;         // the process exits with an error once startup has passed
   bool runtime_lora = true;            // VLLM_ALLOW_RUNTIME_LORA_UPDATING: the load/unload routes exist
+  std::map<std::string, double> adapter_error_rate;  // error_rate of requests naming that adapter
+  // --lora-modules name=path ...: adapters loaded at startup (and again after every restart)
+  std::vector<std::pair<std::string, std::string>> lora_modules;
   std::optional<int> max_concurrency;  // requests beyond it wait (vllm:num_requests_waiting); unset or <= 0: none
   std::optional<uint64_t> seed;        // for latencies, failures and ids; random when unset
 };

@@ -135,7 +135,8 @@ TEST_CASE("load and unload LoRA adapters answer as vLLM does", "[sandbox][model-
 
   HttpResponse again = r.load("food-review-1");
   CHECK(again.status == 400);
-  CHECK(json::parse(again.body)["error"]["message"] == "The lora adapter 'food-review-1' has already been loaded.");
+  CHECK(json::parse(again.body)["error"]["message"] == "The lora adapter 'food-review-1' has already been loaded. If you want to load the "
+                                                      "adapter in place, set 'load_inplace' to True.");
   CHECK(r.post("/v1/load_lora_adapter", {{"lora_name", "x"}}).status == 400);
   CHECK(r.post("/v1/load_lora_adapter", {{"lora_path", "/x"}}).status == 400);
   CHECK(r.sim.handle(HttpRequest{"POST", "/v1/load_lora_adapter", {}, {}, "{not json", false, ""}).status == 400);
@@ -150,8 +151,26 @@ TEST_CASE("load and unload LoRA adapters answer as vLLM does", "[sandbox][model-
                                          {"type", "NotFoundError"},
                                          {"param", nullptr},
                                          {"code", 404}}}});
-  CHECK(r.post("/v1/unload_lora_adapter", json::object()).status == 400);
+  HttpResponse nameless = r.post("/v1/unload_lora_adapter", json::object());
+  CHECK(nameless.status == 400);
+  CHECK(json::parse(nameless.body)["error"]["message"] == "'lora_name' needs to be provided to unload a LoRA adapter.");
   CHECK(r.sim.adapters().empty());
+  // A registered POST-only route answers other methods with 405: how a client tells that the
+  // runtime API exists without loading anything.
+  HttpResponse get = r.sim.handle(HttpRequest{"GET", "/v1/load_lora_adapter", {}, {}, "", false, ""});
+  CHECK(get.status == 405);
+  CHECK(json::parse(get.body) == json{{"detail", "Method Not Allowed"}});
+}
+
+TEST_CASE("an adapter's own error rate fails only the requests that name it", "[sandbox][model-server]") {
+  ModelKnobs k = knobs();
+  k.adapter_error_rate["bad-adapter"] = 1.0;
+  Replica r(k);
+  REQUIRE(r.load("bad-adapter").status == 200);
+  REQUIRE(r.load("good-adapter").status == 200);
+  CHECK(r.post("/v1/completions", {{"model", "bad-adapter"}, {"prompt", "x"}, {"max_tokens", 1}}).status == 500);
+  CHECK(r.post("/v1/completions", {{"model", "good-adapter"}, {"prompt", "x"}, {"max_tokens", 1}}).status == 200);
+  CHECK(r.post("/v1/completions", {{"model", kBase}, {"prompt", "x"}, {"max_tokens", 1}}).status == 200);
 }
 
 TEST_CASE("without runtime LoRA the load and unload routes do not exist", "[sandbox][model-server]") {
@@ -162,6 +181,8 @@ TEST_CASE("without runtime LoRA the load and unload routes do not exist", "[sand
   CHECK(res.status == 404);
   CHECK(json::parse(res.body) == json{{"detail", "Not Found"}});
   CHECK(r.post("/v1/unload_lora_adapter", {{"lora_name", "a"}}).status == 404);
+  // Not registered at all: a GET is 404 too, not 405.
+  CHECK(r.sim.handle(HttpRequest{"GET", "/v1/load_lora_adapter", {}, {}, "", false, ""}).status == 404);
 }
 
 TEST_CASE("completions for the base model and an adapter", "[sandbox][model-server]") {

@@ -7,10 +7,19 @@
 //   sandbox.rollout.dev/itl: 15ms           median inter-token latency
 //   sandbox.rollout.dev/model: NAME         served base model (default: the pod's --model arg or "sandbox-model")
 //   sandbox.rollout.dev/version: v2         version label (default: the container image tag)
+//   sandbox.rollout.dev/adapter-error-rate: "food-review-2=0.5,other=0.1"
+//                                           share of the requests naming that adapter that fail
+// The first container's args as vLLM reads them: --model NAME, --lora-modules name=path ... (or
+// {"name": ..., "path": ...}): adapters loaded at start. And, as vLLM reads it from its environment, the first container's env
+// VLLM_ALLOW_RUNTIME_LORA_UPDATING ("1"/"true", any case): without it the runtime LoRA routes
+// (/v1/load_lora_adapter, /v1/unload_lora_adapter) do not exist.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "util/duration.hpp"
 
@@ -26,6 +35,9 @@ struct PodKnobs {
   Duration itl{10};
   std::string model = "sandbox-model";
   std::string version = "v1";
+  bool runtime_lora = false;
+  std::vector<std::pair<std::string, std::string>> lora_modules;
+  std::map<std::string, double> adapter_error_rate;
 };
 
 // Knobs from a pod object (its annotations, then its first container's image and args).

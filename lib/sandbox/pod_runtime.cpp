@@ -18,6 +18,9 @@ std::shared_ptr<ModelServerSim> PodRuntimes::ensure(const nlohmann::json& pod) {
   m.itl = k.itl;
   m.startup = k.startup;
   m.crash_on_start = k.crash_on_start;
+  m.runtime_lora = k.runtime_lora;
+  m.adapter_error_rate = k.adapter_error_rate;
+  m.lora_modules = k.lora_modules;
   Runtime r;
   r.sim = std::make_shared<ModelServerSim>(m);
   if (serve_http_) {
