@@ -174,6 +174,9 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--traffic-header-share", u.traffic_header_share, "Share of requests carrying --traffic-header")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  up->add_option("--disable-api", u.disable_api,
+                 "Do not serve this API group or GROUP/VERSION, as a cluster without that CRD (repeatable; e.g. "
+                 "inference.networking.x-k8s.io/v1alpha2)");
   up->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_up(b.sandbox_up, t); }; });
 
   auto* ms = add_command(sandbox, "model-server",

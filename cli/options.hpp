@@ -69,6 +69,7 @@ struct SandboxUpOptions {
   double traffic_rate = 5;         // synthetic requests per second through each HTTPRoute
   std::string traffic_header;      // NAME=VALUE carried by a share of the requests
   double traffic_header_share = 0.1;
+  std::vector<std::string> disable_api;  // GROUP or GROUP/VERSION not served (a cluster without that CRD)
 };
 
 struct ModelServerOptions {
