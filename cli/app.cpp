@@ -166,7 +166,8 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
   up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
       ->check(CLI::NonNegativeNumber);
-  up->add_option("--traffic-rate", u.traffic_rate, "Synthetic requests per second through each HTTPRoute (0: none)")
+  up->add_option("--traffic-rate", u.traffic_rate,
+                 "Synthetic requests per second through each HTTPRoute and each Kthena ModelRoute (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   up->add_option("--traffic-header", u.traffic_header,
