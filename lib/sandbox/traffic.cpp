@@ -273,7 +273,9 @@ TrafficStats TrafficGenerator::stats() const {
 void TrafficGenerator::start() {
   if (options_.rate <= 0 || running_) return;
   running_ = true;
-  for (int i = 0; i < 16; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // 16 clients for the gateway's routes and 16 more for Kthena's ModelRoutes: the second entrance
+  // must not slow the first (a slow canary's share would otherwise shrink under the added load).
+  for (int i = 0; i < 32; ++i) workers_.emplace_back([this] { worker_loop(); });
   dispatcher_ = std::thread([this] { dispatch_loop(); });
 }
 
