@@ -166,7 +166,8 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
   up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
       ->check(CLI::NonNegativeNumber);
-  up->add_option("--traffic-rate", u.traffic_rate, "Synthetic requests per second through each HTTPRoute (0: none)")
+  up->add_option("--traffic-rate", u.traffic_rate,
+                 "Synthetic requests per second through each HTTPRoute and each Kthena ModelRoute (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   up->add_option("--traffic-header", u.traffic_header,
@@ -178,6 +179,9 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
                  "LISTENER_PORT=PORT: serve Gateway listeners of that port on another one, e.g. 80=8080 when "
                  "ports below 1024 need root (repeatable)")
       ->type_name("FROM=TO");
+  up->add_option("--disable-api", u.disable_api,
+                 "Do not serve this API group or GROUP/VERSION, as a cluster without that CRD (repeatable; e.g. "
+                 "inference.networking.x-k8s.io/v1alpha2)");
   up->callback([&b] { b.action = [&b](Terminal& t) { return sandbox_up(b.sandbox_up, t); }; });
 
   auto* ms = add_command(sandbox, "model-server",

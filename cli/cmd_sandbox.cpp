@@ -25,6 +25,7 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
   if (!latency) return make_error(ErrorKind::usage, "--fault-latency: " + why);
   options.faults.latency_ms = static_cast<int>(latency->count());
   options.traffic.rate = o.traffic_rate;
+  options.disabled_apis = o.disable_api;
   options.traffic.header_share = o.traffic_header_share;
   if (!o.traffic_header.empty()) {
     const auto eq = o.traffic_header.find('=');

@@ -66,10 +66,11 @@ struct SandboxUpOptions {
   double fault_throttle_rate = 0;  // share answered 429
   std::string fault_latency = "0s";
   int fault_drop_watch_after = 0;  // close watches after N events
-  double traffic_rate = 5;         // synthetic requests per second through each HTTPRoute
+  double traffic_rate = 5;         // synthetic requests per second through each HTTPRoute and ModelRoute
   std::string traffic_header;      // NAME=VALUE carried by a share of the requests
   double traffic_header_share = 0.1;
   std::vector<std::string> gateway_ports;  // LISTENER_PORT=PORT: a Gateway listener port served on another
+  std::vector<std::string> disable_api;  // GROUP or GROUP/VERSION not served (a cluster without that CRD)
 };
 
 struct ModelServerOptions {

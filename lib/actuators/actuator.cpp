@@ -9,6 +9,7 @@
 #include "actuators/inference_model_rewrite.hpp"
 #include "actuators/local_replicas.hpp"
 #include "actuators/lora_syncer.hpp"
+#include "actuators/model_route.hpp"
 #include "actuators/serving_groups.hpp"
 #include "actuators/vllm_adapters.hpp"
 
@@ -74,6 +75,7 @@ const ActuatorKind kActuatorKinds[] = {
     {"httpRoute", make<HttpRouteActuator, plan::HttpRouteTarget>},
     {"inferenceModel", make<InferenceModelActuator, plan::InferenceModelTarget>},
     {"inferenceModelRewrite", make<InferenceModelRewriteActuator, plan::InferenceModelRewriteTarget>},
+    {"modelRoute", make<ModelRouteActuator, plan::ModelRouteTarget>},
     {"modelServing", make_model_serving},
     {"deployment", make<DeploymentActuator, plan::DeploymentTarget>},
     {"leaderWorkerSet", make_leader_worker_set},

@@ -107,6 +107,11 @@ class Actuator {
   // routes onto one canary pool) reads it once.
   virtual Status check_all(k8s::Client& client, const std::vector<nlohmann::json>& lives) const;
 
+  // What is worth a warning before the first change but does not stop the rollout (an object of
+  // the same name in another API group; a group detected instead of the default). The engine
+  // reports each as an info event marked "warning".
+  virtual std::vector<std::string> warnings(k8s::Client&, const std::vector<nlohmann::json>&) const { return {}; }
+
   // JSON pointers ("/spec/rules") of the fields it owns in each object: recorded before the first
   // change, watched for drift, restored on rollback.
   virtual std::vector<std::string> managed_fields() const = 0;

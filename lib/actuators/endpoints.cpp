@@ -34,6 +34,10 @@ Selection selection_of(const BackendPool& pool, const json& obj) {
     if (target.is_string()) s.port_name = target.get<std::string>();
     if (target.is_number_integer()) s.port = target.get<int>();
     s.port_field = "spec.ports[0].targetPort";
+  } else if (pool.kind == "ModelServer") {  // Kthena: spec.workloadSelector picks the pods
+    s.labels = string_map(spec.value("workloadSelector", json::object()).value("matchLabels", json::object()));
+    s.port = spec.value("workloadPort", json::object()).value("port", 0);
+    s.port_field = "spec.workloadPort.port";
   } else if (pool.group == "inference.networking.x-k8s.io") {
     s.labels = string_map(spec.value("selector", json::object()));
     s.port = spec.value("targetPortNumber", 0);
@@ -78,16 +82,36 @@ int serving_port(const json& pod) {
   return 8000;
 }
 
+Result<BackendPool> served_pool_group(k8s::Client& client, const BackendPool& requested) {
+  if (requested.kind != "InferencePool") return requested;
+  auto served = client.serves(backend_api_version(requested.kind, requested.group), requested.kind);
+  if (!served.ok()) return served.error();
+  if (*served) return requested;
+  BackendPool other = requested;
+  other.group = requested.group == "inference.networking.k8s.io" ? "inference.networking.x-k8s.io"
+                                                                 : "inference.networking.k8s.io";
+  auto there = client.serves(backend_api_version(other.kind, other.group), other.kind);
+  if (!there.ok()) return there.error();
+  return *there ? other : requested;  // neither: the GET below names the missing pool
+}
+
 Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::string& ns, const BackendPool& requested) {
-  BackendPool pool = requested;
+  // Discovery decides the InferencePool generation: GIE v1 (inference.networking.k8s.io) or the
+  // removed v1alpha2 (x-k8s.io), whichever the cluster serves; a poolRef's default group is only a hint.
+  auto served = served_pool_group(client, requested);
+  if (!served.ok()) return served.error();
+  BackendPool pool = *served;
   auto obj = get_object(client, backend_api_version(pool.kind, pool.group), pool.kind, ns, pool.name);
-  // A v1alpha2 InferenceModel's poolRef defaults to the x-k8s.io group while clusters often run
-  // the v1 pool of the same name (the GIE migration): look in the other group before giving up.
+  // Both generations installed, the pool in the other one (a v1alpha2 InferenceModel's poolRef
+  // defaults to x-k8s.io while the v1 pool of that name serves, mid-migration): look there too.
   if (!obj.ok() && obj.error().kind == ErrorKind::not_found && pool.kind == "InferencePool") {
     BackendPool other = pool;
     other.group = pool.group == "inference.networking.k8s.io" ? "inference.networking.x-k8s.io"
                                                               : "inference.networking.k8s.io";
-    auto alt = get_object(client, backend_api_version(other.kind, other.group), other.kind, ns, other.name);
+    auto there = client.serves(backend_api_version(other.kind, other.group), other.kind);
+    auto alt = there.ok() && *there
+                   ? get_object(client, backend_api_version(other.kind, other.group), other.kind, ns, other.name)
+                   : Result<json>(obj.error());
     if (alt.ok()) {
       obj = std::move(alt);
       pool = other;
@@ -96,7 +120,10 @@ Result<std::vector<Endpoint>> pool_endpoints(k8s::Client& client, const std::str
   if (!obj.ok()) return obj.error();
   const Selection sel = selection_of(pool, *obj);
   if (sel.labels.empty())
-    return make_error(ErrorKind::invalid, pool.kind + " " + pool.name + ": spec.selector selects no pods");
+    return make_error(ErrorKind::invalid, pool.kind + " " + pool.name + ": " +
+                                              (pool.kind == "ModelServer" ? "spec.workloadSelector.matchLabels"
+                                                                          : "spec.selector") +
+                                              " selects no pods");
   if (sel.port_name.empty() && sel.port <= 0)
     return make_error(ErrorKind::invalid, pool.kind + " " + pool.name + ": " + sel.port_field + " is not set");
   auto pods_api = client.resource("v1", "Pod");

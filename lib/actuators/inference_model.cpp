@@ -27,6 +27,16 @@ json spec_of(const json& obj) {
 
 }  // namespace
 
+std::string inference_model_gone() {
+  return "this cluster does not serve InferenceModel (inference.networking.x-k8s.io/v1alpha2): GIE v1.0 "
+         "replaced it (InferenceObjective has no weights); weighted LoRA splits are now llm-d's "
+         "InferenceModelRewrite (llm-d.ai/v1alpha2). Migrate the plan: target.inferenceModel {name, stable, "
+         "canary} becomes target.inferenceModelRewrite {name: the InferenceModelRewrite, model: the "
+         "InferenceModel's spec.modelName (the rule whose matches[].model.value it is), stable, canary}; "
+         "spec.targetModels[].name are the rule's targets[].modelRewrite, spec.poolRef stays spec.poolRef, "
+         "strategy stays loraCanary";
+}
+
 Result<json> split_targets(const json& entries, const WeightedTargets& t, const Position& position,
                            const std::string& where) {
   if (position.finished || position.weight >= 100) {
@@ -77,6 +87,9 @@ Status check_targets(const json& entries, const WeightedTargets& t, const std::s
 }
 
 Result<std::vector<ObjectRef>> InferenceModelActuator::resolve(k8s::Client& client, const std::string& ns) const {
+  auto served = client.serves(kApi, kKind);
+  if (!served.ok()) return served.error();
+  if (!*served) return make_error(ErrorKind::not_found, inference_model_gone());
   auto obj = get_object(client, kApi, kKind, ns, target_.name);
   if (!obj.ok()) return obj.error();
   return std::vector<ObjectRef>{{kApi, kKind, ns, target_.name}};

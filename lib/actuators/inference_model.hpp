@@ -24,11 +24,17 @@ Result<nlohmann::json> split_targets(const nlohmann::json& entries, const Weight
 Status check_targets(const nlohmann::json& entries, const WeightedTargets& targets, const std::string& where,
                      size_t max_entries);
 
+// Why an inferenceModel target cannot run on a cluster without the InferenceModel CRD, and how to
+// migrate the plan to its successor.
+std::string inference_model_gone();
+
 class InferenceModelActuator : public Actuator {
  public:
   explicit InferenceModelActuator(plan::InferenceModelTarget target) : target_(std::move(target)) {}
 
   std::string name() const override { return "inferenceModel"; }
+  // Pre-flight: a cluster without the InferenceModel CRD (GIE >= v1.0) is ErrorKind::not_found
+  // naming the successor and the plan's migration (inference_model_gone()).
   Result<std::vector<ObjectRef>> resolve(k8s::Client& client, const std::string& ns) const override;
   Status check(k8s::Client& client, const nlohmann::json& live) const override;
   std::vector<std::string> managed_fields() const override { return {"/spec/targetModels"}; }

@@ -31,6 +31,7 @@ std::string describe(const json& obj) {
 std::string backend_api_version(const std::string& kind, const std::string& group) {
   if (kind == "Service" && group.empty()) return "v1";
   if (group == "inference.networking.x-k8s.io") return group + "/v1alpha2";
+  if (group == "networking.serving.volcano.sh") return group + "/v1alpha1";  // Kthena's ModelServer
   return group + "/v1";
 }
 

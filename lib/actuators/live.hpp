@@ -19,7 +19,7 @@ std::string object_namespace(const nlohmann::json& obj, const k8s::Client& clien
 std::string describe(const nlohmann::json& obj);
 
 // Where a backend object lives: "v1" for a Service, v1 of inference.networking.k8s.io, v1alpha2 of
-// inference.networking.x-k8s.io.
+// inference.networking.x-k8s.io, v1alpha1 of networking.serving.volcano.sh (Kthena's ModelServer).
 std::string backend_api_version(const std::string& kind, const std::string& group);
 
 // "app=vllm,tier=a": a label selector for list().

@@ -80,11 +80,14 @@ struct SandboxCluster {
   std::unique_ptr<k8s::Client> client;
   const std::string ns = "default";
 
-  explicit SandboxCluster(sandbox::TrafficOptions traffic = {}) {
+  // `disabled_apis`: API groups or GROUP/VERSIONs the sandbox does not serve (a cluster without
+  // those CRDs).
+  explicit SandboxCluster(sandbox::TrafficOptions traffic = {}, std::vector<std::string> disabled_apis = {}) {
     sandbox::SandboxOptions o;
     o.port = 0;
     o.tls = false;
     o.traffic = traffic;
+    o.disabled_apis = std::move(disabled_apis);
     server = std::make_unique<sandbox::SandboxServer>(o);
     REQUIRE(server->start().ok());
     k8s::ConfigOverrides overrides;

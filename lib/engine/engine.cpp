@@ -199,6 +199,7 @@ Status Run::record_originals() {
     auto lives = exec_->read_all(*refs);
     if (!lives.ok()) return lives.error();
     if (auto s = act.check_all(seams_.client, *lives); !s.ok()) return s;
+    for (const auto& w : act.warnings(seams_.client, *lives)) emit(EventType::info, "warning: " + w, {{"warning", true}});
     for (size_t k = 0; k < refs->size(); ++k) {
       const json& live = (*lives)[k];
       ManagedObject o;

@@ -1,5 +1,6 @@
 #include "k8s/client.hpp"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -166,6 +167,40 @@ Result<ApiResource> Client::resource(const std::string& api_version, const std::
     discovery_[api_version] = *found;
   }
   return make_error(ErrorKind::not_found, "the API server has no kind " + kind + " in " + api_version);
+}
+
+Result<bool> Client::serves(const std::string& api_version, const std::string& kind) {
+  const auto slash = api_version.find('/');
+  if (slash != std::string::npos) {  // a named group: is the version in /apis at all (cached)?
+    auto versions = group_versions(api_version.substr(0, slash));
+    if (!versions.ok()) return versions.error();
+    if (std::find(versions->begin(), versions->end(), api_version.substr(slash + 1)) == versions->end()) return false;
+  }
+  auto r = resource(api_version, kind);
+  if (r.ok()) return true;
+  if (r.error().kind == ErrorKind::not_found) return false;
+  return r.error();
+}
+
+Result<std::vector<std::string>> Client::group_versions(const std::string& group) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (groups_) {
+      auto it = groups_->find(group);
+      return it == groups_->end() ? std::vector<std::string>{} : it->second;
+    }
+  }
+  auto doc = json_call(request("GET", "/apis"));  // APIGroupList
+  if (!doc.ok()) return doc.error();
+  std::map<std::string, std::vector<std::string>> groups;
+  for (const auto& g : doc->value("groups", json::array())) {
+    auto& versions = groups[g.value("name", "")];
+    for (const auto& v : g.value("versions", json::array())) versions.push_back(v.value("version", ""));
+  }
+  std::lock_guard lock(cache_mu_);
+  groups_ = std::move(groups);
+  auto it = groups_->find(group);
+  return it == groups_->end() ? std::vector<std::string>{} : it->second;
 }
 
 Result<json> Client::get(const ApiResource& r, const std::string& ns, const std::string& name) {

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "k8s/transport.hpp"
@@ -68,6 +70,13 @@ class Client {
 
   // Discovery: where objects of `kind` in `api_version` live. Cached; refreshed once on a miss.
   Result<ApiResource> resource(const std::string& api_version, const std::string& kind);
+  // Discovery: does the API server serve `kind` in `api_version`? false (not an error) when the
+  // group version (GET /apis) or the kind (GET /apis/GROUP/VERSION) is not there, as on a cluster
+  // without that CRD. Both answers are cached for the client's life (one run).
+  Result<bool> serves(const std::string& api_version, const std::string& kind);
+  // Discovery: the versions of `group` the API server serves (GET /apis, read once per client,
+  // i.e. once per run); empty when the group is not installed.
+  Result<std::vector<std::string>> group_versions(const std::string& group);
 
   Result<nlohmann::json> get(const ApiResource& r, const std::string& ns, const std::string& name);
   Result<nlohmann::json> list(const ApiResource& r, const std::string& ns, const std::string& label_selector = "");
@@ -110,6 +119,7 @@ class Client {
   ClientStats stats_;
   std::mutex cache_mu_;
   std::map<std::string, std::vector<ApiResource>> discovery_;
+  std::optional<std::map<std::string, std::vector<std::string>>> groups_;  // GET /apis, once
 };
 
 // The error for a non-2xx answer, from its metav1.Status body when there is one.

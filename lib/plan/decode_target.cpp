@@ -1,4 +1,6 @@
 // Decoders for spec.target: one function per target kind, chosen through one table.
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "plan/decode.hpp"
@@ -64,13 +66,39 @@ Target decode_inference_model_rewrite(ReadContext& ctx, const YamlNodePtr& node,
   InferenceModelRewriteTarget t;
   ObjectReader r(ctx, node, path, "InferenceModelRewriteTarget");
   if (auto v = r.string("name")) t.name = *v;
-  if (auto v = r.one_of("apiVersion", {"llm-d.ai/v1alpha2", "inference.networking.x-k8s.io/v1alpha2"}))
+  if (auto v = r.one_of("apiVersion", {"llm-d.ai/v1alpha2", "inference.networking.x-k8s.io/v1alpha2"})) {
     t.api_version = *v;
+    t.api_version_given = true;
+  }
   if (auto v = r.string("model")) t.model = *v;
   if (auto v = r.string("stable")) t.stable = *v;
   if (auto v = r.string("canary")) t.canary = *v;
   if (!t.stable.empty() && t.stable == t.canary)
     r.error_at("canary", "canary and stable are the same modelRewrite " + quote(t.stable));
+  return t;
+}
+
+// rule: a rule name (spec.rules[].name) or an index into spec.rules (ModelRoute allows 16 rules).
+Target decode_model_route(ReadContext& ctx, const YamlNodePtr& node, const std::string& path) {
+  ModelRouteTarget t;
+  ObjectReader r(ctx, node, path, "ModelRouteTarget");
+  if (auto v = r.string("name")) t.name = *v;
+  if (auto rule = r.raw("rule")) {
+    const bool index = rule->is_scalar() && !rule->quoted && !rule->scalar.empty() &&
+                       std::all_of(rule->scalar.begin(), rule->scalar.end(), [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); });
+    if (index) {
+      if (auto v = r.integer("rule", 0, 15)) t.rule_index = *v;
+    } else if (auto v = r.string("rule")) {
+      if (v->empty())
+        r.error_at("rule", "give a rule name (spec.rules[].name) or an index into spec.rules");
+      else
+        t.rule_name = *v;
+    }
+  }
+  if (auto v = r.string("stable")) t.stable = *v;
+  if (auto v = r.string("canary")) t.canary = *v;
+  if (!t.stable.empty() && t.stable == t.canary)
+    r.error_at("canary", "canary and stable are the same modelServerName " + quote(t.stable));
   return t;
 }
 
@@ -221,6 +249,7 @@ const TargetKind kTargetKinds[] = {
     {"httpRoute", decode_http_route},
     {"inferenceModel", decode_inference_model},
     {"inferenceModelRewrite", decode_inference_model_rewrite},
+    {"modelRoute", decode_model_route},
     {"modelServing", decode_model_serving},
     {"deployment", decode_deployment},
     {"leaderWorkerSet", decode_leader_worker_set},

@@ -13,7 +13,7 @@ const char* to_string(Strategy s) {
 
 const char* target_key(const Target& t) {
   static const char* keys[] = {
-      "httpRoute", "inferenceModel", "inferenceModelRewrite", "modelServing", "deployment", "leaderWorkerSet", "local"};
+      "httpRoute", "inferenceModel", "inferenceModelRewrite", "modelServing", "deployment", "leaderWorkerSet", "local", "modelRoute"};
   static_assert(std::variant_size_v<Target> == std::size(keys));
   return keys[t.index()];
 }

@@ -46,9 +46,20 @@ struct InferenceModelTarget {
 struct InferenceModelRewriteTarget {
   std::string name;
   std::string api_version = "llm-d.ai/v1alpha2";
+  bool api_version_given = false;  // set in the plan: used as is; else discovery may pick the legacy group
   std::string model;   // the rule whose matches[].model.value is this model name
   std::string stable;  // targets[].modelRewrite serving today
   std::string canary;
+};
+
+// A Kthena ModelRoute (networking.serving.volcano.sh/v1alpha1): traffic between two ModelServers
+// of one rule by spec.rules[i].targetModels[].weight.
+struct ModelRouteTarget {
+  std::string name;
+  std::optional<std::string> rule_name;  // spec.rules[].name, or
+  std::optional<int> rule_index;         // an index into spec.rules; neither: the route's only rule
+  std::string stable;                    // targetModels[].modelServerName serving today
+  std::string canary;                    // the ModelServer being rolled out (added if absent)
 };
 
 struct ModelServingTarget {
@@ -116,7 +127,7 @@ struct LocalTarget {
 };
 
 using Target = std::variant<HttpRouteTarget, InferenceModelTarget, InferenceModelRewriteTarget, ModelServingTarget,
-                            DeploymentTarget, LeaderWorkerSetTarget, LocalTarget>;
+                            DeploymentTarget, LeaderWorkerSetTarget, LocalTarget, ModelRouteTarget>;
 
 // The plan key of a target block ("httpRoute", "local", ...).
 const char* target_key(const Target& t);

@@ -28,6 +28,7 @@ std::vector<Strategy> strategies_for(const Target& t) {
   if (std::holds_alternative<InferenceModelTarget>(t) || std::holds_alternative<InferenceModelRewriteTarget>(t))
     return {Strategy::loraCanary};
   if (std::holds_alternative<LocalTarget>(t)) return {Strategy::rolling, Strategy::blueGreen};
+  if (std::holds_alternative<ModelRouteTarget>(t)) return {Strategy::blueGreen, Strategy::loraCanary};
   return {Strategy::rolling};
 }
 

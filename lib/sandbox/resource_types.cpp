@@ -1,5 +1,7 @@
 #include "sandbox/resource_types.hpp"
 
+#include <algorithm>
+
 namespace rollout::sandbox {
 
 std::string ResourceType::group_version_path() const {
@@ -55,6 +57,9 @@ TypeRegistry::TypeRegistry() {
   // Scale paths of Kthena's and LWS's CRDs (subresources.scale).
   add(builtin("workload.serving.volcano.sh", "v1alpha1", "ModelServing", "modelservings", ns, {}, status, gen,
               ScalePaths{".spec.replicas", ".status.replicas", ".status.labelSelector"}));
+  // Kthena's router (networking.serving.volcano.sh: modelroute_types.go, modelserver_types.go).
+  add(builtin("networking.serving.volcano.sh", "v1alpha1", "ModelRoute", "modelroutes", ns, {}, status, gen));
+  add(builtin("networking.serving.volcano.sh", "v1alpha1", "ModelServer", "modelservers", ns, {}, status, gen));
   add(builtin("workload.matrixinfer.ai", "v1alpha1", "ModelInfer", "modelinfers", ns, {}, status, gen));
   add(builtin("leaderworkerset.x-k8s.io", "v1", "LeaderWorkerSet", "leaderworkersets", ns, {"lws"}, status, gen,
               ScalePaths{".spec.replicas", ".status.replicas", ".status.hpaPodSelector"}));
@@ -88,6 +93,20 @@ std::optional<ResourceType> TypeRegistry::find_kind(const std::string& api_versi
 std::vector<ResourceType> TypeRegistry::all() const {
   std::lock_guard lock(mu_);
   return types_;
+}
+
+std::optional<std::string> TypeRegistry::disable(const std::vector<std::string>& apis) {
+  std::lock_guard lock(mu_);
+  for (const auto& api : apis) {
+    const bool versioned = api.find('/') != std::string::npos;
+    auto matches = [&](const ResourceType& t) {
+      return !t.custom && !t.group.empty() && (versioned ? t.api_version() == api : t.group == api);
+    };
+    if (std::none_of(types_.begin(), types_.end(), matches))
+      return "\"" + api + "\" is not an API group or GROUP/VERSION the sandbox serves";
+    std::erase_if(types_, matches);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> TypeRegistry::validate_crd(const nlohmann::json& crd) {

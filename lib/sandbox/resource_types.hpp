@@ -50,6 +50,11 @@ class TypeRegistry {
   std::optional<ResourceType> find_kind(const std::string& api_version, const std::string& kind) const;
   std::vector<ResourceType> all() const;
 
+  // Stops serving the built-in kinds of these API groups ("llm-d.ai") or group versions
+  // ("inference.networking.x-k8s.io/v1alpha2"), as on a cluster without those CRDs. An entry
+  // that names no built-in kind is an error naming it.
+  std::optional<std::string> disable(const std::vector<std::string>& apis);
+
   // A field error ("spec.group: Required value") if `crd` is not a usable CustomResourceDefinition.
   static std::optional<std::string> validate_crd(const nlohmann::json& crd);
   // Registers (or replaces) the kinds of a valid CustomResourceDefinition.

@@ -162,6 +162,7 @@ Status SandboxServer::start() {
   if (!pki.ok()) return pki.error();
   s.pki = *pki;
   s.token = read_or_create_token(fs::path(s.dir) / "token");
+  if (auto err = s.types.disable(s.options.disabled_apis)) return make_error(ErrorKind::usage, "--disable-api: " + *err);
   s.store = std::make_unique<ObjectStore>(s.types, s.options.data_dir.empty() ? "" : s.dir + "/store",
                                           s.options.event_window);
   Credentials creds;

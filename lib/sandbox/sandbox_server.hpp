@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sandbox/api_handler.hpp"
 #include "sandbox/traffic.hpp"
@@ -21,6 +22,9 @@ struct SandboxOptions {
   std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
   FaultConfig faults;
   size_t event_window = 10000;
+  // API groups ("llm-d.ai") or group versions ("inference.networking.x-k8s.io/v1alpha2") of the
+  // built-in kinds not to serve: a cluster without those CRDs (discovery does not list them).
+  std::vector<std::string> disabled_apis;
   TrafficOptions traffic;  // synthetic clients through the gateway (rate 0: none)  // watch events kept for resuming;
                            // older resourceVersions get 410 Gone
   std::map<int, int> gateway_ports;  // Gateway listener port -> port served (--gateway-port 80=8080)

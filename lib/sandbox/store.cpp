@@ -1,5 +1,6 @@
 #include "sandbox/store.hpp"
 
+#include "sandbox/kthena_networking.hpp"
 #include "sandbox/server_side_apply.hpp"
 #include "sandbox/workload_defaults.hpp"
 
@@ -121,6 +122,7 @@ Result<json> ObjectStore::create(const ResourceType& t, const std::string& ns, j
     if (auto s = initial_status(t)) obj["status"] = *s;
   }
   if (auto err = admit_workload(t, obj, nullptr)) return invalid(t, name, *err);
+  if (auto err = admit_kthena_networking(t, obj, nullptr)) return invalid(t, name, *err);
   obj["apiVersion"] = t.api_version();
   obj["kind"] = t.kind;
   meta["uid"] = new_uid();
@@ -237,6 +239,7 @@ Result<json> ObjectStore::update_locked(const ResourceType& t, const std::string
         obj.erase("status");
     }
     if (auto err = admit_workload(t, obj, &old)) return invalid(t, name, *err);
+    if (auto err = admit_kthena_networking(t, obj, &old)) return invalid(t, name, *err);
   }
   json& m = obj["metadata"];
   for (const char* k : {"uid", "creationTimestamp", "namespace", "name", "resourceVersion", "generation"}) {

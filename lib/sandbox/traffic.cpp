@@ -1,5 +1,6 @@
 #include "sandbox/traffic.hpp"
 
+#include "sandbox/kthena_networking.hpp"
 #include "sandbox/selector.hpp"
 
 namespace rollout::sandbox {
@@ -166,6 +167,69 @@ void TrafficGenerator::choose_model(Target& t, const std::string& ns, const std:
   }
 }
 
+// ---- Kthena ModelRoute (store.MatchModelTarget in kthena-router's datastore) -----------------
+
+std::optional<TrafficGenerator::Target> TrafficGenerator::pick_model_server_pod(const std::string& ns,
+                                                                               const std::string& name,
+                                                                               const std::string& model) {
+  auto server_type = types_.find_kind(std::string(kKthenaNetworkingGroup) + "/v1alpha1", "ModelServer");
+  if (!server_type) return std::nullopt;
+  auto server = store_.get(*server_type, ns, name);
+  if (!server.ok()) return std::nullopt;
+  const json spec = server->value("spec", json::object());
+  std::map<std::string, std::string> labels;
+  const json match_labels = spec.value("workloadSelector", json::object()).value("matchLabels", json::object());
+  for (const auto& [k, v] : match_labels.items())
+    if (v.is_string()) labels[k] = v.get<std::string>();
+  if (labels.empty()) return std::nullopt;
+  const LabelSelector selector = LabelSelector::from_map(labels);
+  std::vector<ObjectStore::Shared> candidates;
+  for (const auto& p : store_.objects(*types_.find("", "v1", "pods"), ns))
+    if (selector.matches(labels_of(*p)) && ready(*p)) candidates.push_back(p);
+  if (candidates.empty()) return std::nullopt;
+  ObjectStore::Shared pod;
+  {
+    std::lock_guard lock(mu_);
+    pod = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+  }
+  auto sim = pods_.find((*pod)["metadata"].value("uid", ""));
+  if (!sim) return std::nullopt;
+  // ModelServer.spec.model, when set, overwrites the request's model.
+  const std::string asked = spec.contains("model") && spec["model"].is_string() ? spec["model"].get<std::string>() : model;
+  return Target{sim, asked, ns + "/" + name, false};
+}
+
+void TrafficGenerator::send_model_route(const json& route) {
+  const json spec = route.value("spec", json::object());
+  RouterRequest request;
+  request.model = spec.value("modelName", "");
+  if (request.model.empty() && !spec.value("loraAdapters", json::array()).empty())
+    request.model = spec["loraAdapters"][0].get<std::string>();
+  {
+    std::lock_guard lock(mu_);
+    if (!options_.header_name.empty() && std::uniform_real_distribution<double>(0, 1)(rng_) < options_.header_share)
+      request.headers[options_.header_name] = options_.header_value;
+  }
+  std::optional<Target> target;
+  if (auto rule = select_model_route_rule(route, request)) {
+    const json targets = spec["rules"][*rule].value("targetModels", json::array());
+    std::optional<size_t> pick;
+    {
+      std::lock_guard lock(mu_);
+      pick = select_target_model(targets, rng_);
+    }
+    const std::string server = pick ? targets[*pick].value("modelServerName", "") : "";
+    if (!server.empty())
+      target = pick_model_server_pod(route["metadata"].value("namespace", "default"), server, request.model);
+  }
+  if (!target) {
+    std::lock_guard lock(mu_);
+    ++stats_.unroutable;
+    return;
+  }
+  deliver(*target);
+}
+
 void TrafficGenerator::deliver(const Target& t) {
   HttpRequest req;
   req.method = "POST";
@@ -214,7 +278,9 @@ TrafficStats TrafficGenerator::stats() const {
 void TrafficGenerator::start() {
   if (options_.rate <= 0 || running_) return;
   running_ = true;
-  for (int i = 0; i < 16; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // 16 clients for the gateway's routes and 16 more for Kthena's ModelRoutes: the second entrance
+  // must not slow the first (a slow canary's share would otherwise shrink under the added load).
+  for (int i = 0; i < 32; ++i) workers_.emplace_back([this] { worker_loop(); });
   dispatcher_ = std::thread([this] { dispatch_loop(); });
 }
 
@@ -228,19 +294,25 @@ void TrafficGenerator::stop() {
 
 void TrafficGenerator::dispatch_loop() {
   auto routes_type = types_.find_kind("gateway.networking.k8s.io/v1", "HTTPRoute");
+  auto model_routes_type = types_.find_kind(std::string(kKthenaNetworkingGroup) + "/v1alpha1", "ModelRoute");
   const auto tick = std::chrono::milliseconds(50);
   double owed = 0;
   while (running_) {
     std::this_thread::sleep_for(tick);
     owed += options_.rate * 0.05;
     if (owed < 1) continue;
-    refresh_routes(*routes_type);  // only the routes that changed since the last round
+    if (routes_type) refresh_routes(*routes_type);  // only the routes that changed since the last round
+    // Kthena's router: each ModelRoute is an entrance of its own (few objects: read every round).
+    const auto model_routes = model_routes_type ? store_.objects(*model_routes_type, "") : std::vector<ObjectStore::Shared>{};
     std::lock_guard lock(mu_);
-    for (; owed >= 1; owed -= 1)
+    for (; owed >= 1; owed -= 1) {
       for (const auto& [key, route] : routes_) {
         if (queue_.size() >= 256) break;  // beyond that the clients are saturated
         queue_.push_back(route);
       }
+      for (const auto& route : model_routes)
+        if (queue_.size() < 256) queue_.push_back(route);
+    }
     queue_cv_.notify_all();
   }
 }
@@ -275,7 +347,10 @@ void TrafficGenerator::worker_loop() {
       route = std::move(queue_.front());
       queue_.pop_front();
     }
-    send_one(*route);
+    if (route->value("kind", "") == "ModelRoute")
+      send_model_route(*route);
+    else
+      send_one(*route);
   }
 }
 

@@ -2,7 +2,9 @@
 // would send it: the HTTPRoute rule whose matches fit (path, headers), a backendRef drawn by
 // weight (plus RequestMirror copies for their percent), a Ready pod of that InferencePool, and the model chosen by
 // the pool's InferenceModel targetModels or InferenceModelRewrite targets. The pod's simulated
-// vLLM decides latency and success, and records it in its own metrics.
+// vLLM decides latency and success, and records it in its own metrics. Kthena's router is a
+// second entrance: each ModelRoute gets its own requests for its spec.modelName, sent to the first
+// rule that matches, a targetModel drawn by weight and a Ready pod of that ModelServer.
 #pragma once
 
 #include <atomic>
@@ -45,6 +47,8 @@ class TrafficGenerator {
   // One request through `route` (an HTTPRoute object), answered before it returns.
   void send_one(const nlohmann::json& route);
   TrafficStats stats() const;
+  // One request through `route` (a Kthena ModelRoute object), answered before it returns.
+  void send_model_route(const nlohmann::json& route);
 
   // Where one request goes: a Ready pod's model server and the model it is asked for.
   struct Target {
@@ -69,6 +73,9 @@ class TrafficGenerator {
                                  const std::string& model);
   void choose_model(Target& t, const std::string& ns, const std::string& pool, const std::string& requested);
   void deliver(const Target& t);
+  // Kthena: a Ready pod of ModelServer `server` (its workloadSelector), asked for its spec.model.
+  std::optional<Target> pick_model_server_pod(const std::string& ns, const std::string& server,
+                                              const std::string& model);
   void dispatch_loop();
   void worker_loop();
   // Brings routes_ up to date from the store's changes since the last call.
