@@ -8,7 +8,7 @@ _rollout() {
     w="${COMP_WORDS[i]}"
     case "$w" in
       --*=*) continue ;;
-      --address|--color|--context|--data-dir|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--generation|--host|--itl|--kubeconfig|--kubeconfig-out|--model|--namespace|--on-sigterm|--output|--port|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n|-o) ((i++)); continue ;;
+      --address|--color|--context|--data-dir|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--kubeconfig|--kubeconfig-out|--model|--namespace|--on-sigterm|--output|--port|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n|-o) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${path:+$path }$w" in
@@ -22,7 +22,7 @@ _rollout() {
     --output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     --data-dir|--kubeconfig|--kubeconfig-out|--state-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --address|--context|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--generation|--host|--itl|--model|--namespace|--port|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
+    --address|--context|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--model|--namespace|--port|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
   esac
   case "$path" in
     "") words="plan status promote abort pause resume history list sandbox completion version -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
@@ -38,7 +38,7 @@ _rollout() {
     "history") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
     "list") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
     "sandbox") words="up model-server -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
-    "sandbox up") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --address --kubeconfig-out --data-dir --plain-http --fault-error-rate --fault-throttle-rate --fault-latency --fault-drop-watch-after --traffic-rate --traffic-header --traffic-header-share --disable-api" ;;
+    "sandbox up") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --address --kubeconfig-out --data-dir --plain-http --fault-error-rate --fault-throttle-rate --fault-latency --fault-drop-watch-after --traffic-rate --traffic-header --traffic-header-share --gateway-port --disable-api" ;;
     "sandbox model-server") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --host --model --version --error-rate --ttft --itl --startup --generation --crash-on-start --no-runtime-lora --shutdown-timeout --on-sigterm" ;;
     "completion") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose"; args="bash zsh fish" ;;
     "version") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;

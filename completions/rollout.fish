@@ -78,6 +78,7 @@ complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-drop-watch-afte
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-rate -x -d 'Synthetic requests per second through each HTTPRoute and each Kthena ModelRoute '
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-header -x -d 'NAME=VALUE header carried by a share of the synthetic requests (e.g. x-beta=true'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-header-share -x -d 'Share of requests carrying --traffic-header'
+complete -c rollout -n '__fish_seen_subcommand_from up' -l gateway-port -x -d 'LISTENER_PORT=PORT: serve Gateway listeners of that port on another one, e.g. 80'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l disable-api -x -d 'Do not serve this API group or GROUP/VERSION, as a cluster without that CRD (rep'
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -s h -l help -d 'Print this help message and exit'
 complete -c rollout -n '__fish_seen_subcommand_from model-server' -l help-all -d 'Print help for every command'

@@ -196,7 +196,7 @@ std::optional<TrafficGenerator::Target> TrafficGenerator::pick_model_server_pod(
   if (!sim) return std::nullopt;
   // ModelServer.spec.model, when set, overwrites the request's model.
   const std::string asked = spec.contains("model") && spec["model"].is_string() ? spec["model"].get<std::string>() : model;
-  return Target{sim, asked, ns + "/" + name, false};
+  return Target{sim, asked, ns + "/" + name, false, (*pod)["metadata"].value("name", "")};
 }
 
 void TrafficGenerator::send_model_route(const json& route) {
