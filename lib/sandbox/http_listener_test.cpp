@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 
 using namespace rollout;
 using namespace rollout::sandbox;
@@ -62,5 +63,22 @@ TEST_CASE("stop closes idle kept-alive connections without waiting for their kee
   CHECK(::recv(fd, &byte, 1, 0) == 0);  // the server closed it
   // The keep-alive timeout is 5 s: a stop that waited for it takes at least that.
   CHECK(took < std::chrono::milliseconds(2500));
+  ::close(fd);
+}
+
+// HAProxy opens upstream connections it may not send a request on yet: such a connection also
+// held a stopping server (and the replica's stop) for the whole keep-alive timeout.
+TEST_CASE("stop closes connections that never sent a request without waiting for their timeout",
+          "[sandbox][http-listener]") {
+  HttpListener listener([](const HttpRequest&) { return HttpResponse{200, "text/plain", "", {}}; }, 4);
+  REQUIRE(listener.start("127.0.0.1", 0).ok());
+  const int fd = connect_loopback(listener.port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // accepted, waiting for a request
+  const auto began = std::chrono::steady_clock::now();
+  listener.stop();
+  const auto took = std::chrono::steady_clock::now() - began;
+  char byte;
+  CHECK(::recv(fd, &byte, 1, 0) == 0);
+  CHECK(took < std::chrono::milliseconds(2500));  // the keep-alive timeout is 5 s
   ::close(fd);
 }

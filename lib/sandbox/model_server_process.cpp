@@ -6,12 +6,19 @@
 #include <httplib.h>
 #include <pthread.h>
 
+#include <dirent.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "util/duration.hpp"
 
@@ -31,6 +38,39 @@ struct ModelHttpServer::Impl {
 };
 
 namespace {
+
+// This process's sockets that are connections accepted on `port`: the rows of
+// /proc/self/net/tcp and tcp6 with that local port and a state other than LISTEN (0A), matched by
+// inode against the "socket:[INODE]" links in /proc/self/fd.
+std::vector<int> accepted_connections(int port) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04X", port);
+  std::set<std::string> inodes;
+  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream row(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      row >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      const size_t colon = local.rfind(':');
+      if (colon != std::string::npos && local.substr(colon + 1) == hex && state != "0A") inodes.insert(inode);
+    }
+  }
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return fds;
+  while (const dirent* e = readdir(dir)) {
+    char target[64] = {};
+    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    const ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+    if (n <= 9 || std::string(target, 8) != "socket:[") continue;
+    if (inodes.count(std::string(target + 8, static_cast<size_t>(n) - 9))) fds.push_back(std::atoi(e->d_name));
+  }
+  closedir(dir);
+  return fds;
+}
 
 // Concurrent requests each hold a thread for their whole simulated latency.
 
@@ -127,7 +167,15 @@ Status HttpListener::start(const std::string& host, int port) {
 void HttpListener::stop() {
   Impl& s = *impl_;
   if (!s.server) return;
-  s.server->stop();
+  s.server->stop();  // no new connections
+  // cpp-httplib 0.11 keeps the thread of an idle kept-alive connection until its keep-alive
+  // timeout (5 s) passes, and stop() joins those threads: a stopping model server lingered 5 s
+  // behind HAProxy, which keeps idle upstream connections (bench_local: every replica's stop took
+  // 5 s longer than its drain). Uvicorn, which serves vLLM, closes idle connections when it shuts
+  // down (uvicorn/protocols/http/h11_impl.py, shutdown(): close when no response is in progress,
+  // else end keep-alive after it). SHUT_RD does the same here: an idle connection's wait ends at
+  // once (EOF), a response being written still goes out and its connection then closes.
+  for (int fd : accepted_connections(s.port)) ::shutdown(fd, SHUT_RD);
   if (s.thread.joinable()) s.thread.join();
   s.server.reset();
 }
