@@ -21,7 +21,7 @@ const std::string kHomeConfig = "/home/me/.kube/config";
 
 }  // namespace
 
-TEST_CASE("~/.kube/config is used when KUBECONFIG is not set", "[kubeconfig]") {
+TEST_CASE("the kubeconfig in ~/.kube/config is used when KUBECONFIG is not set", "[kubeconfig]") {
   FakeMachine m;
   m.files[kHomeConfig] = single("dev", "https://dev:6443", "current-context: dev\n");
   auto r = m.load();

@@ -42,7 +42,7 @@ TEST_CASE("a Gateway's address: recorded, else the lowest free and usable", "[sa
   CHECK(allocate_address(std::nullopt, all, always) == std::nullopt);
 }
 
-TEST_CASE("--gateway-port FROM=TO", "[sandbox][gateway]") {
+TEST_CASE("sandbox up --gateway-port FROM=TO", "[sandbox][gateway]") {
   auto ok = parse_gateway_ports({"80=8080", "443=8443"});
   REQUIRE(ok.ok());
   CHECK(*ok == std::map<int, int>{{80, 8080}, {443, 8443}});

@@ -32,7 +32,7 @@ TEST_CASE("per-adapter error rates come from one annotation", "[sandbox][knobs]"
   CHECK(k.adapter_error_rate["x"] == 0.1);
 }
 
-TEST_CASE("--lora-modules are the adapters a pod serves from the start", "[sandbox][knobs]") {
+TEST_CASE("a pod serves its --lora-modules adapters from the start", "[sandbox][knobs]") {
   json pod = pod_with_env(json::array());
   pod["spec"]["containers"][0]["args"] = {
       "--model", "m", "--lora-modules", "a=/adapters/a", R"({"name": "b", "path": "/adapters/b"})", "--port", "8000"};
