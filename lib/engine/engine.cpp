@@ -168,9 +168,14 @@ Status Run::probe_new_run() {
   return s;
 }
 
-// Every gate's backend answers and its question parses, before the first change.
+// Every gate's backend answers and its question parses, before the first change. A rolling plan
+// has no canary before its first batch: its stable servers (the same server program, the same
+// metrics and paths) answer the canary's questions then, as they will once the first batch runs.
 Status Run::preflight_gates() {
-  const gates::GateTargets targets = gate_targets();
+  gates::GateTargets targets = gate_targets();
+  if (plan_.strategy == plan::Strategy::rolling && state_.position.updated == 0 && !state_.position.finished &&
+      targets.endpoints)
+    targets.endpoints = [all = targets.endpoints](gates::Side) { return all(gates::Side::stable); };
   for (const auto& [name, provider] : providers_)
     if (auto s = provider->online(seams_.client, targets); !s.ok()) return s;
   return ok_status();
