@@ -92,10 +92,26 @@ start_stable_by_hand() {
   done
 }
 
+# The versions and timeouts both plan writers share: v1 -> v2 fake model servers; arguments are
+# extra canary flags (e.g. --crash-on-start).
+versions_block() {
+  local extra=""; for f in "$@"; do extra+=", \"$f\""; done
+  cat <<BLOCK
+      stable:
+        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v1, --ttft, 20ms, --itl, 20ms, --generation, 2s]
+        model: test-model
+      canary:
+        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v2, --ttft, 20ms, --itl, 20ms, --generation, 2s, --startup, 1s$extra]
+        model: test-model
+      stop: {grace: 10s}
+      health: {path: /health, timeout: 15s}
+      drain: {timeout: 30s}
+BLOCK
+}
+
 # write_plan FILE NAME LB_BLOCK [CANARY_EXTRA_FLAGS...]
 write_plan() {
   local file=$1 name=$2 lb=$3; shift 3
-  local extra=""; for f in "$@"; do extra+=", \"$f\""; done
   cat >"$file" <<PLAN
 apiVersion: rollout/v1alpha1
 kind: RolloutPlan
@@ -112,15 +128,7 @@ $lb
         - {name: gpu1, gpu: 1, port: ${replica_ports[1]}}
         - {name: gpu2, gpu: 2, port: ${replica_ports[2]}}
         - {name: gpu3, gpu: 3, port: ${replica_ports[3]}}
-      stable:
-        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v1, --ttft, 20ms, --itl, 20ms, --generation, 2s]
-        model: test-model
-      canary:
-        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v2, --ttft, 20ms, --itl, 20ms, --generation, 2s, --startup, 1s$extra]
-        model: test-model
-      stop: {grace: 10s}
-      health: {path: /health, timeout: 15s}
-      drain: {timeout: 30s}
+$(versions_block "$@")
       maxUnavailable: 1
 PLAN
 }
@@ -128,7 +136,6 @@ PLAN
 # with manual pauses at 25% and 50%.
 write_bg_plan() {
   local file=$1 name=$2 lb=$3; shift 3
-  local extra=""; for f in "$@"; do extra+=", \"$f\""; done
   cat >"$file" <<PLAN
 apiVersion: rollout/v1alpha1
 kind: RolloutPlan
@@ -146,15 +153,7 @@ $lb
       canaryReplicas:
         - {name: gpu2, gpu: 2, port: ${replica_ports[2]}}
         - {name: gpu3, gpu: 3, port: ${replica_ports[3]}}
-      stable:
-        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v1, --ttft, 20ms, --itl, 20ms, --generation, 2s]
-        model: test-model
-      canary:
-        command: [$rollout, sandbox, model-server, --port, "{port}", --model, "{model}", --version, v2, --ttft, 20ms, --itl, 20ms, --generation, 2s, --startup, 1s$extra]
-        model: test-model
-      stop: {grace: 10s}
-      health: {path: /health, timeout: 15s}
-      drain: {timeout: 30s}
+$(versions_block "$@")
   steps:
     - setWeight: 25
     - pause: {}
