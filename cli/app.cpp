@@ -26,6 +26,7 @@ struct Bindings {
   StatusOptions status;
   PromoteOptions promote;
   NameOptions name_only;
+  PlanNewOptions plan_new;
   ListOptions list;
   SandboxUpOptions sandbox_up;
   ModelServerOptions model_server;
@@ -70,6 +71,42 @@ CLI::App* add_command(CLI::App* parent, const std::string& name, const std::stri
   return c;
 }
 
+void add_plan_new(CLI::App* plan, Bindings& b) {
+  auto& o = b.plan_new;
+  auto* c = add_command(plan, "new",
+                        "Write a commented plan from live objects: the route's backends and the pools it could move "
+                        "to, an InferenceModel's or rewrite's adapters, a workload's replicas and template; gates for "
+                        "the model server its pods run");
+  add_choice(b, c, "strategy", o.strategy, {"blueGreen", "loraCanary", "rolling"}, "blueGreen, loraCanary or rolling")
+      ->required();
+  b.file_options[c->add_option("-f,--file", o.file, "Write the plan to FILE (default: standard output)")] = true;
+  c->add_flag("--force", o.force, "Overwrite --file if it exists");
+  c->add_option("--name", o.name, "metadata.name of the plan (default: from the object)");
+  c->add_option("--route", o.route, "blueGreen: the HTTPRoute whose backend moves");
+  c->add_option("--model-route", o.model_route, "blueGreen: the Kthena ModelRoute whose ModelServer moves");
+  c->add_option("--canary", o.canary, "blueGreen: the InferencePool, Service or ModelServer to move to");
+  c->add_option("--inference-model", o.inference_model, "loraCanary: the InferenceModel whose adapter moves");
+  c->add_option("--rewrite", o.rewrite, "loraCanary: the InferenceModelRewrite whose adapter moves");
+  c->add_option("--adapter", o.adapter, "loraCanary: id of the new LoRA adapter");
+  c->add_option("--adapter-source", o.adapter_source, "loraCanary: path or Hugging Face repo of the new adapter");
+  c->add_option("--model-serving", o.model_serving, "rolling: the Kthena ModelServing to update");
+  c->add_option("--model-infer", o.model_infer, "rolling: the legacy Kthena ModelInfer to update");
+  c->add_option("--leader-worker-set", o.leader_worker_set, "rolling: the LeaderWorkerSet to update");
+  c->add_option("--deployment", o.deployment, "rolling: the Deployment to update");
+  c->add_option("--image", o.image, "rolling: the new image of the model-server containers");
+  c->footer(
+      "Examples:\n"
+      "  rollout plan new blueGreen --route llm-route --canary vllm-llama3-8b-instruct-new -f bg.yaml\n"
+      "  rollout plan new blueGreen --model-route llama\n"
+      "  rollout plan new loraCanary --inference-model food-review --adapter food-review-2 -f lora.yaml\n"
+      "  rollout plan new loraCanary --rewrite food-review-rewrite --adapter food-review-2\n"
+      "  rollout plan new rolling --model-serving llama3-8b-instruct --image vllm/vllm-openai:v0.10.2\n"
+      "  rollout plan new rolling --deployment vllm-llama3-8b-instruct -n team-a -f rolling.yaml --force\n"
+      "Exit 2 when the object is missing or the flags do not fit the strategy; nothing is written then.\n"
+      "Global flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
+  c->callback([&b] { b.action = [&b](Terminal& t) { return plan_new(b.global, b.plan_new, t); }; });
+}
+
 void add_plan_commands(CLI::App& app, Bindings& b) {
   auto* plan = add_command(&app, "plan", "Validate, diff and apply rollout plans");
   plan->require_subcommand(1);
@@ -80,6 +117,8 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
   add_output(b, validate, b.validate.output, "one JSON object per file");
   b.file_args[validate] = true;
   validate->callback([&b] { b.action = [&b](Terminal& t) { return plan_validate(b.global, b.validate, t); }; });
+
+  add_plan_new(plan, b);
 
   auto* diff = add_command(plan, "diff",
                            "Print, step by step, the changes the plan makes to every object, as unified YAML diffs "

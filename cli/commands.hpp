@@ -14,6 +14,7 @@ Status print_completion(const CompletionOptions& o, Terminal& t);
 Status sandbox_up(const SandboxUpOptions& o, Terminal& t);
 Status list_rollouts(const GlobalOptions& g, const ListOptions& o, Terminal& t);
 Status sandbox_model_server(const ModelServerOptions& o, Terminal& t);
+Status plan_new(const GlobalOptions& g, const PlanNewOptions& o, Terminal& t);
 Status plan_apply(const GlobalOptions& g, const ApplyOptions& o, Terminal& t);
 Status plan_diff(const GlobalOptions& g, const DiffOptions& o, Terminal& t);
 Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& t);

@@ -26,6 +26,18 @@ struct DiffOptions {
   std::string output = "text";
 };
 
+// plan new STRATEGY: the object to start from and the choices the objects leave open.
+struct PlanNewOptions {
+  std::string strategy;  // blueGreen | loraCanary | rolling
+  std::string file;      // -f/--file: write here instead of standard output
+  bool force = false;    // overwrite --file
+  std::string name;      // metadata.name
+  std::string route, model_route, canary;                                  // blueGreen
+  std::string inference_model, rewrite, adapter, adapter_source;           // loraCanary
+  std::string model_serving, model_infer, leader_worker_set, deployment;  // rolling
+  std::string image;
+};
+
 struct ApplyOptions {
   std::string file;
   std::string dry_run;  // "", "client" or "server"
