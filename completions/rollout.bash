@@ -8,11 +8,11 @@ _rollout() {
     w="${COMP_WORDS[i]}"
     case "$w" in
       --*=*) continue ;;
-      --address|--color|--context|--data-dir|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--kubeconfig|--kubeconfig-out|--model|--namespace|--on-sigterm|--output|--port|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n|-o) ((i++)); continue ;;
+      --adapter|--adapter-source|--address|--canary|--color|--context|--data-dir|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--file|--gateway-port|--generation|--host|--image|--inference-model|--itl|--kubeconfig|--kubeconfig-out|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--on-sigterm|--output|--port|--rewrite|--route|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-f|-n|-o) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${path:+$path }$w" in
-      "plan"|"plan validate"|"plan diff"|"plan apply"|"status"|"promote"|"abort"|"pause"|"resume"|"history"|"list"|"sandbox"|"sandbox up"|"sandbox model-server"|"completion"|"version") path="${path:+$path }$w" ;;
+      "plan"|"plan validate"|"plan new"|"plan diff"|"plan apply"|"status"|"promote"|"abort"|"pause"|"resume"|"history"|"list"|"sandbox"|"sandbox up"|"sandbox model-server"|"completion"|"version") path="${path:+$path }$w" ;;
     esac
   done
   case "$prev" in
@@ -21,13 +21,14 @@ _rollout() {
     --on-sigterm) COMPREPLY=($(compgen -W "drain abort" -- "$cur")); return ;;
     --output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    --data-dir|--kubeconfig|--kubeconfig-out|--state-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --address|--context|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--model|--namespace|--port|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
+    --data-dir|--file|--kubeconfig|--kubeconfig-out|--state-dir|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --adapter|--adapter-source|--address|--canary|--context|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--image|--inference-model|--itl|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--port|--rewrite|--route|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
   esac
   case "$path" in
     "") words="plan status promote abort pause resume history list sandbox completion version -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
-    "plan") words="validate diff apply -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
+    "plan") words="validate new diff apply -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
     "plan validate") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
+    "plan new") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -f --file --force --name --route --model-route --canary --inference-model --rewrite --adapter --adapter-source --model-serving --model-infer --leader-worker-set --deployment --image"; args="blueGreen loraCanary rolling" ;;
     "plan diff") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
     "plan apply") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --dry-run -y --yes -o --output --timeout --until-pause"; files=1 ;;
     "status") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -w --watch -o --output" ;;
