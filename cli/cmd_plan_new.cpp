@@ -65,6 +65,10 @@ Status plan_new(const GlobalOptions& g, const PlanNewOptions& o, Terminal& t) {
   auto scaffold = actuators::scaffold_plan(**client, r);
   if (!scaffold.ok()) return scaffold.error();
   if (!g.namespace_.empty()) scaffold->plan.namespace_ = g.namespace_;
+  if (!o.file.empty() && o.file != "-")  // the header's commands name the file written
+    for (auto& line : scaffold->header)
+      for (size_t at = line.find(" FILE"); at != std::string::npos; at = line.find(" FILE", at + o.file.size()))
+        line.replace(at + 1, 4, o.file);
   const std::string text = plan::render_scaffold(*scaffold);
   // A plan new writes must load: anything else is a bug here, not the user's to fix.
   plan::PlanFile check = plan::load_plan_text(o.file.empty() ? "<plan new>" : o.file, text);
@@ -75,8 +79,8 @@ Status plan_new(const GlobalOptions& g, const PlanNewOptions& o, Terminal& t) {
   }
   if (auto s = write_out(o, text, t); !s.ok()) return s;
   if (!o.file.empty() && o.file != "-")
-    t.err << "wrote " << o.file << ": " << plan::to_string(scaffold->plan.strategy) << " plan "
-          << scaffold->plan.name << "; edit it, then: rollout plan diff " << o.file << "\n";
+    t.err << "wrote " << o.file << ": " << plan::to_string(scaffold->plan.strategy) << " plan " << scaffold->plan.name
+          << "; edit it, then: rollout plan diff " << o.file << "\n";
   return ok_status();
 }
 

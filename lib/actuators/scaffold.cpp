@@ -34,7 +34,18 @@ const std::array<Flag, 12> kFlags = {{
     {"--image", &ScaffoldRequest::image, plan::Strategy::rolling, false},
 }};
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+constexpr size_t kMaxPlanName = 55;  // "rollout-" + name fits a DNS label (plan/decode.cpp)
+
+bool dns_label(const std::string& s) {
+  if (s.empty() || s.size() > kMaxPlanName || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
 
 // What a container's image, command or args say about the server it runs.
 std::string engine_of(const std::string& text) {
@@ -74,6 +85,9 @@ Status check_scaffold_request(const ScaffoldRequest& r) {
   if (sources.size() > 1)
     return make_error(ErrorKind::usage, sources[0] + " and " + sources[1] + " both given: a " + strategy +
                                             " plan starts from one object (" + choices + ")");
+  if (!r.name.empty() && !dns_label(r.name))
+    return make_error(ErrorKind::usage, "--name " + r.name + ": not a DNS label (a-z, 0-9 and '-', at most " +
+                                            std::to_string(kMaxPlanName) + " characters)");
   if (r.strategy == plan::Strategy::loraCanary && r.adapter.empty())
     return make_error(ErrorKind::usage, "loraCanary needs --adapter NAME: the id of the new LoRA adapter");
   return ok_status();
@@ -96,7 +110,8 @@ ModelServerGuess detect_model_server(const json& pod_spec) {
   for (const auto& c : containers)
     for (const auto& p : c.value("ports", json::array())) {
       const int port = p.value("containerPort", 0);
-      if (port == 8000) return {"vllm", "port 8000 (vLLM's default) of container " + c.value("name", "?"), c.value("image", "")};
+      if (port == 8000)
+        return {"vllm", "port 8000 (vLLM's default) of container " + c.value("name", "?"), c.value("image", "")};
       if (port == 30000)
         return {"sglang", "port 30000 (SGLang's default) of container " + c.value("name", "?"), c.value("image", "")};
     }
@@ -114,6 +129,18 @@ Result<plan::Scaffold> scaffold_plan(k8s::Client& client, const ScaffoldRequest&
 }
 
 namespace scaffold {
+
+std::string plan_name(const std::string& base, const std::string& suffix) {
+  std::string out;
+  for (char c : base) {
+    const char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    const bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
+    if (ok || (!out.empty() && out.back() != '-')) out += ok ? l : '-';
+  }
+  if (out.size() + suffix.size() > kMaxPlanName) out.resize(kMaxPlanName - suffix.size());
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? suffix.substr(1) : out + suffix;
+}
 
 std::optional<json> heaviest(const json& list) {
   const json* best = nullptr;

@@ -121,7 +121,7 @@ Result<plan::Scaffold> lora_canary(k8s::Client& client, const ScaffoldRequest& r
   a.unload_on_success = {split->stable};
 
   plan::Scaffold s;
-  s.plan.name = r.name.empty() ? r.adapter + "-canary" : r.name;
+  s.plan.name = r.name.empty() ? plan_name(r.adapter, "-canary") : r.name;
   s.plan.strategy = plan::Strategy::loraCanary;
   s.plan.target = split->target;
   s.plan.adapters = a;
@@ -144,21 +144,26 @@ Result<plan::Scaffold> lora_canary(k8s::Client& client, const ScaffoldRequest& r
   std::vector<std::string> first = measured;
   first.push_back("adapter-loaded");
   const std::vector<std::string> last = {measured.empty() ? "adapter-loaded" : measured.front()};
-  s.plan.steps = {step(plan::SetWeight{10}), step(plan::Pause{}),      step(analysis(first, 10)),
-                  step(plan::SetWeight{50}), step(analysis(measured.empty() ? last : measured, 10)),
-                  step(plan::SetWeight{100}), step(analysis(last, 5))};
+  s.plan.steps = {step(plan::SetWeight{10}),
+                  step(plan::Pause{}),
+                  step(analysis(first, 10)),
+                  step(plan::SetWeight{50}),
+                  step(analysis(measured.empty() ? last : measured, 10)),
+                  step(plan::SetWeight{100}),
+                  step(analysis(last, 5))};
   s.notes["spec.steps[1]"] = "hold at 10% until `rollout promote " + s.plan.name + "`";
   s.plan.background = {last.front(), "canary-health"};
   s.plan.progress_deadline = Duration(2 * 3600 * 1000);
 
-  s.header = {"LoRA adapter canary on " + split->what + " (written by `rollout plan new`)", "",
-              "Found in namespace " + r.ns + ":",
-              "  - " + split->what + " sends its traffic to adapter " + split->stable + " (stable); new: " + r.adapter + ";",
-              "  - pool " + pool->name + (pod ? "" : " (no pods found)") + ": adapters loaded by " +
-                  (syncer ? "the LoRA syncer through ConfigMap " + syncer->first + " (adapters.loraSyncer)"
-                          : std::string("rollout through vLLM's runtime API (adapters.vllm): no LoRA syncer ConfigMap "
-                                        "mounted; vLLM needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True")) +
-                  "."};
+  s.header = {
+      "LoRA adapter canary on " + split->what + " (written by `rollout plan new`)", "",
+      "Found in namespace " + r.ns + ":",
+      "  - " + split->what + " sends its traffic to adapter " + split->stable + " (stable); new: " + r.adapter + ";",
+      "  - pool " + pool->name + (pod ? "" : " (no pods found)") + ": adapters loaded by " +
+          (syncer ? "the LoRA syncer through ConfigMap " + syncer->first + " (adapters.loraSyncer)"
+                  : std::string("rollout through vLLM's runtime API (adapters.vllm): no LoRA syncer ConfigMap "
+                                "mounted; vLLM needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True")) +
+          "."};
   add_detection(s, server);
   s.header.push_back("What to edit: adapters.load[0].source" + std::string(source_note.empty() ? "" : " (copied)") +
                      ", the weights in steps, analysis durations, gate limits.");

@@ -31,6 +31,10 @@ void add_how_to_run(plan::Scaffold& s, bool has_pause);
 // default it), or nullopt for an empty list. A copy: callers pass temporaries (obj.value(...)).
 std::optional<nlohmann::json> heaviest(const nlohmann::json& list);
 
+// metadata.name from an object's name and a suffix ("llm-route" + "-blue-green"): a DNS label of
+// at most 55 characters (the plan's rule), other characters turned into '-', the base shortened.
+std::string plan_name(const std::string& base, const std::string& suffix);
+
 plan::Step step(decltype(plan::Step::action) action);
 plan::Analysis analysis(const std::vector<std::string>& gates, int minutes);
 

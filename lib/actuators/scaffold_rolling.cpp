@@ -103,7 +103,7 @@ Result<plan::Scaffold> rolling(k8s::Client& client, const ScaffoldRequest& r) {
   const ModelServerGuess server = template_server(tmpl);
 
   plan::Scaffold s;
-  s.plan.name = r.name.empty() ? name + "-rolling" : r.name;
+  s.plan.name = r.name.empty() ? plan_name(name, "-rolling") : r.name;
   s.plan.strategy = plan::Strategy::rolling;
   const std::string key = std::string("spec.target.") + (&w == &kDeployment ? "deployment"
                                                          : &w == &kLws      ? "leaderWorkerSet"
@@ -116,7 +116,7 @@ Result<plan::Scaffold> rolling(k8s::Client& client, const ScaffoldRequest& r) {
     for (json* c : containers)
       if (c->value("image", "") == server.image) (*c)["image"] = image;
     s.template_notes.push_back({"image: " + image, r.image.empty() ? "EDIT: the new image (today's)"
-                                                                    : "the new image (was " + server.image + ")"});
+                                                                   : "the new image (was " + server.image + ")"});
     image_line = r.image.empty() ? "the image: it is today's " + server.image + " (no --image given)"
                                  : "the image: " + server.image + " -> " + r.image + " (--image)";
   } else if (!r.image.empty()) {
@@ -134,7 +134,8 @@ Result<plan::Scaffold> rolling(k8s::Client& client, const ScaffoldRequest& r) {
   s.plan.background = {measured.empty() ? "canary-health" : measured.front()};
   if (!measured.empty()) s.plan.background.push_back("canary-health");
   s.plan.progress_deadline = Duration(3 * 3600 * 1000);
-  if (replicas > 1) s.notes["spec.steps[2]"] = "one of " + std::to_string(replicas) + " on the new version: look, then promote";
+  if (replicas > 1)
+    s.notes["spec.steps[2]"] = "one of " + std::to_string(replicas) + " on the new version: look, then promote";
 
   s.header = {"Rolling update of " + std::string(w.kind) + " " + name + " (written by `rollout plan new`)", "",
               "Found in namespace " + r.ns + ":",

@@ -4,6 +4,7 @@
 
 #include "actuators/endpoints.hpp"
 #include "actuators/sandbox_fixture.hpp"
+#include "actuators/scaffold_parts.hpp"
 #include "plan/loader.hpp"
 
 using namespace rollout;
@@ -82,11 +83,13 @@ TEST_CASE("plan new: the model server is told by image, then command line, then 
   CHECK(detect_model_server(spec("containers: [{name: s, image: lmsysorg/sglang:v0.4.6}]")).engine == "sglang");
   CHECK(detect_model_server(spec("containers: [{name: t, image: ghcr.io/huggingface/text-generation-inference:3.0}]"))
             .engine == "tgi");
-  auto g = detect_model_server(spec("containers: [{name: side, image: busybox}, {name: m, image: vllm/vllm-openai:v0.9.2}]"));
+  auto g = detect_model_server(
+      spec("containers: [{name: side, image: busybox}, {name: m, image: vllm/vllm-openai:v0.9.2}]"));
   CHECK(g.engine == "vllm");
   CHECK(g.image == "vllm/vllm-openai:v0.9.2");
   CHECK(g.evidence == "image vllm/vllm-openai:v0.9.2 of container m");
-  CHECK(detect_model_server(spec("containers: [{name: m, image: my/llm:1, command: [python3, -m, sglang.launch_server]}]"))
+  CHECK(detect_model_server(
+            spec("containers: [{name: m, image: my/llm:1, command: [python3, -m, sglang.launch_server]}]"))
             .engine == "sglang");
   CHECK(detect_model_server(spec("containers: [{name: m, image: my/llm:1, args: [vllm, serve, m]}]")).engine == "vllm");
   CHECK(detect_model_server(spec("containers: [{name: m, image: my/llm:1, ports: [{containerPort: 30000}]}]")).engine ==
@@ -125,8 +128,9 @@ spec: {selector: {matchLabels: {app: third}}, targetPorts: [{number: 8000}], end
     auto several = scaffold_plan(*c.client, r);
     REQUIRE_FALSE(several.ok());
     CHECK(several.error().kind == ErrorKind::usage);
-    CHECK(several.error().message ==
-          "several InferencePools could be the canary: third, vllm-llama3-8b-instruct-new; pick one with --canary NAME");
+    CHECK(
+        several.error().message ==
+        "several InferencePools could be the canary: third, vllm-llama3-8b-instruct-new; pick one with --canary NAME");
     r.canary = "third";
     auto picked = scaffold_plan(*c.client, r);
     REQUIRE(picked.ok());
@@ -255,7 +259,21 @@ spec:
   }
   SECTION("a missing workload is not_found naming it") {
     r.model_serving = "nope";
-    CHECK(scaffold_plan(*c.client, r).error().message ==
-          "ModelServing nope not found in namespace default");
+    CHECK(scaffold_plan(*c.client, r).error().message == "ModelServing nope not found in namespace default");
   }
+}
+
+TEST_CASE("plan new: metadata.name is a DNS label of at most 55 characters, --name is checked",
+          "[actuators][scaffold]") {
+  CHECK(scaffold::plan_name("llm-route", "-blue-green") == "llm-route-blue-green");
+  CHECK(scaffold::plan_name("Org/Food_Review.v2", "-canary") == "org-food-review-v2-canary");
+  const std::string long_name(80, 'a');
+  const std::string made = scaffold::plan_name(long_name, "-rolling");
+  CHECK(made.size() == 55);
+  CHECK(made.substr(made.size() - 8) == "-rolling");
+  auto r = request(plan::Strategy::rolling);
+  r.deployment = "d";
+  r.name = "Bad_Name";
+  CHECK(check_scaffold_request(r).error().message ==
+        "--name Bad_Name: not a DNS label (a-z, 0-9 and '-', at most 55 characters)");
 }

@@ -27,8 +27,9 @@ Result<std::string> pick_canary(const ScaffoldRequest& r, const std::string& kin
     if (r.canary == stable)
       return make_error(ErrorKind::usage, "--canary " + r.canary + " is the stable backend the route serves today");
     if (std::find(candidates.begin(), candidates.end(), r.canary) == candidates.end())
-      return make_error(ErrorKind::not_found, "--canary: " + kind + " " + r.canary + " not found in namespace " + r.ns +
-                                                  (candidates.empty() ? "" : " (candidates: " + listed(candidates) + ")"));
+      return make_error(ErrorKind::not_found,
+                        "--canary: " + kind + " " + r.canary + " not found in namespace " + r.ns +
+                            (candidates.empty() ? "" : " (candidates: " + listed(candidates) + ")"));
     return r.canary;
   }
   if (candidates.size() == 1) return candidates[0];
@@ -48,13 +49,12 @@ std::vector<std::string> names_of(const json& list) {
 std::vector<plan::Step> traffic_steps(const std::vector<std::string>& measured, int first) {
   std::vector<std::string> last = {measured.empty() ? "canary-health" : measured.front()};
   std::vector<std::string> gates = measured.empty() ? last : measured;
-  return {step(plan::SetWeight{first}),  step(analysis(gates, 10)), step(plan::Pause{}),
-          step(plan::SetWeight{50}),     step(analysis(gates, 10)), step(plan::SetWeight{100}),
-          step(analysis(last, 5))};
+  return {step(plan::SetWeight{first}), step(analysis(gates, 10)),  step(plan::Pause{}),    step(plan::SetWeight{50}),
+          step(analysis(gates, 10)),    step(plan::SetWeight{100}), step(analysis(last, 5))};
 }
 
-void finish_traffic(plan::Scaffold& s, const ScaffoldRequest& r, const ModelServerGuess& server,
-                    bool compare, int first) {
+void finish_traffic(plan::Scaffold& s, const ScaffoldRequest& r, const ModelServerGuess& server, bool compare,
+                    int first) {
   std::vector<std::string> measured;
   s.plan.gates = gates_for(r, server.engine, compare, measured);
   s.plan.steps = traffic_steps(measured, first);
@@ -96,7 +96,8 @@ Result<plan::Scaffold> from_http_route(k8s::Client& client, const ScaffoldReques
   plan::HttpRouteTarget t;
   t.name = r.route;
   if (rules.size() > 1) t.rule = static_cast<int>(*rule);
-  t.stable = plan::BackendRef{ref.value("name", ""), ref.value("kind", "Service"), ref.value("group", ""), std::nullopt};
+  t.stable =
+      plan::BackendRef{ref.value("name", ""), ref.value("kind", "Service"), ref.value("group", ""), std::nullopt};
   if (ref.contains("port")) t.stable.port = ref.value("port", 0);
   if (t.stable.kind == "InferencePool") {  // the generation the cluster serves, as the actuator finds it
     auto served = served_pool_group(client, BackendPool{t.stable.name, t.stable.kind, t.stable.group});
@@ -111,7 +112,7 @@ Result<plan::Scaffold> from_http_route(k8s::Client& client, const ScaffoldReques
   t.canary.name = *canary;
 
   plan::Scaffold s;
-  s.plan.name = r.name.empty() ? r.route + "-blue-green" : r.name;
+  s.plan.name = r.name.empty() ? plan_name(r.route, "-blue-green") : r.name;
   s.plan.strategy = plan::Strategy::blueGreen;
   s.plan.target = t;
   const auto server = backend_server(client, r.ns, BackendPool{t.stable.name, t.stable.kind, t.stable.group});
@@ -162,15 +163,17 @@ Result<plan::Scaffold> from_model_route(k8s::Client& client, const ScaffoldReque
   t.canary = *canary;
 
   plan::Scaffold s;
-  s.plan.name = r.name.empty() ? r.model_route + "-blue-green" : r.name;
+  s.plan.name = r.name.empty() ? plan_name(r.model_route, "-blue-green") : r.name;
   s.plan.strategy = plan::Strategy::blueGreen;
   s.plan.target = t;
-  ModelServerGuess server = backend_server(client, r.ns, BackendPool{t.stable, "ModelServer", "networking.serving.volcano.sh"});
+  ModelServerGuess server =
+      backend_server(client, r.ns, BackendPool{t.stable, "ModelServer", "networking.serving.volcano.sh"});
   auto stable_obj = get_object(client, api, "ModelServer", r.ns, t.stable);
   if (stable_obj.ok() && server.engine.empty()) {
     std::string engine = stable_obj->value("spec", json::object()).value("inferenceEngine", "");
     std::transform(engine.begin(), engine.end(), engine.begin(), ::tolower);
-    if (engine == "vllm" || engine == "sglang") server = {engine, "spec.inferenceEngine of ModelServer " + t.stable, ""};
+    if (engine == "vllm" || engine == "sglang")
+      server = {engine, "spec.inferenceEngine of ModelServer " + t.stable, ""};
   }
   s.header = {"Blue-green on Kthena ModelRoute " + r.model_route + " (written by `rollout plan new`)", "",
               "Found in namespace " + r.ns + ":",

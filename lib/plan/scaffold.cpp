@@ -16,7 +16,9 @@ std::string scalar(const std::string& s) {
   return y;
 }
 // Always double-quoted: conditions read better so, as in the shipped plans.
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+std::string quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
 
 class Writer {
  public:
@@ -109,7 +111,9 @@ struct TargetWriter {
     w.field(3, "readyTimeout", format_duration(t.ready_timeout), path + ".readyTimeout");
     write_template(w, t.template_, path);
   }
-  void operator()(const LocalTarget&) const { throw std::logic_error("render_scaffold: local targets are not written"); }
+  void operator()(const LocalTarget&) const {
+    throw std::logic_error("render_scaffold: local targets are not written");
+  }
 };
 
 void write_adapters(Writer& w, const Adapters& a) {
@@ -146,7 +150,9 @@ std::string step_text(const Step& s) {
     std::string operator()(const SetHeaderRoute& x) const {
       return "setHeaderRoute: {name: " + scalar(x.name) + ", value: " + scalar(x.value) + ", type: " + x.match + "}";
     }
-    std::string operator()(const SetMirror& x) const { return "setMirror: {percent: " + std::to_string(x.percent) + "}"; }
+    std::string operator()(const SetMirror& x) const {
+      return "setMirror: {percent: " + std::to_string(x.percent) + "}";
+    }
     std::string operator()(const Pause& x) const {
       return x.duration ? "pause: {duration: " + format_duration(*x.duration) + "}" : "pause: {}";
     }
@@ -232,7 +238,8 @@ void write_spec(Writer& w, const Plan& p) {
     w.field(1, "background", "[" + list + "]", "spec.background");
   }
   w.field(1, "onFailure", p.on_failure == OnFailure::rollback ? "rollback" : "pause", "spec.onFailure");
-  if (p.progress_deadline) w.field(1, "progressDeadline", format_duration(*p.progress_deadline), "spec.progressDeadline");
+  if (p.progress_deadline)
+    w.field(1, "progressDeadline", format_duration(*p.progress_deadline), "spec.progressDeadline");
 }
 
 }  // namespace
