@@ -277,3 +277,61 @@ TEST_CASE("plan new: metadata.name is a DNS label of at most 55 characters, --na
   CHECK(check_scaffold_request(r).error().message ==
         "--name Bad_Name: not a DNS label (a-z, 0-9 and '-', at most 55 characters)");
 }
+
+TEST_CASE("plan new blueGreen: a route to a Service moves to another Service on the same port",
+          "[actuators][scaffold]") {
+  testing::SandboxCluster c;
+  for (const char* name : {"svc-old", "svc-new"})
+    c.create(testing::yaml(std::string("apiVersion: v1\nkind: Service\nmetadata: {name: ") + name +
+                           "}\nspec: {selector: {app: " + name + "}, ports: [{port: 8000}]}\n"));
+  c.create(testing::yaml(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: svc-route}
+spec:
+  parentRefs: [{name: inference-gateway}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /healthz}}]
+  - backendRefs: [{name: svc-old, port: 8000}]
+)"));
+  auto r = request(plan::Strategy::blueGreen);
+  r.route = "svc-route";
+  auto s = scaffold_plan(*c.client, r);
+  REQUIRE(s.ok());
+  const auto t = std::get<plan::HttpRouteTarget>(loaded(*s).target);
+  CHECK(t.rule == std::optional<int>(1));
+  CHECK(t.stable.kind == "Service");
+  CHECK(t.canary.name == "svc-new");
+  CHECK(t.canary.port == std::optional<int>(8000));
+  // No pods: the server is not known, the presets are vLLM's and the header says so.
+  CHECK(header(*s).find("Model server: not recognised") != std::string::npos);
+}
+
+TEST_CASE("plan new blueGreen: on a cluster with only the v1alpha2 InferencePool, its pools are the candidates",
+          "[actuators][scaffold]") {
+  testing::SandboxCluster c({}, {"inference.networking.k8s.io"});
+  for (const char* name : {"old-pool", "new-pool"})
+    c.create(testing::yaml(std::string("apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferencePool\n"
+                                       "metadata: {name: ") +
+                           name + "}\nspec: {selector: {app: " + name +
+                           "}, targetPortNumber: 8000, extensionRef: {name: epp}}\n"));
+  // The route names the pool with GIE v1's group, as a route written for v1 would: discovery finds
+  // the generation the cluster serves.
+  c.create(testing::yaml(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  parentRefs: [{name: inference-gateway}]
+  rules:
+  - backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: old-pool}]
+)"));
+  auto r = request(plan::Strategy::blueGreen);
+  r.route = "r";
+  auto s = scaffold_plan(*c.client, r);
+  REQUIRE(s.ok());
+  const auto t = std::get<plan::HttpRouteTarget>(loaded(*s).target);
+  CHECK(t.stable.group == "inference.networking.x-k8s.io");
+  CHECK(t.canary.name == "new-pool");
+  CHECK(t.canary.group == "inference.networking.x-k8s.io");
+}

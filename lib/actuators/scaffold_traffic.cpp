@@ -99,6 +99,13 @@ Result<plan::Scaffold> from_http_route(k8s::Client& client, const ScaffoldReques
   t.stable =
       plan::BackendRef{ref.value("name", ""), ref.value("kind", "Service"), ref.value("group", ""), std::nullopt};
   if (ref.contains("port")) t.stable.port = ref.value("port", 0);
+  if (t.stable.kind != "InferencePool" && t.stable.kind != "Service")
+    return make_error(ErrorKind::invalid, "HTTPRoute " + r.route + ": rule " + std::to_string(*rule) + " sends to " +
+                                              t.stable.kind + " " + t.stable.name +
+                                              ": a blueGreen plan moves between InferencePools or Services");
+  if (t.stable.kind == "Service" && !t.stable.port)
+    return make_error(ErrorKind::invalid, "HTTPRoute " + r.route + ": the backendRef to Service " + t.stable.name +
+                                              " has no port (Gateway API requires one)");
   if (t.stable.kind == "InferencePool") {  // the generation the cluster serves, as the actuator finds it
     auto served = served_pool_group(client, BackendPool{t.stable.name, t.stable.kind, t.stable.group});
     if (!served.ok()) return served.error();
