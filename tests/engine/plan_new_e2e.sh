@@ -147,6 +147,9 @@ expect_eq "existing file untouched" "keep me" "$(cat "$work/exists.yaml")"
 "$rollout" plan new blueGreen --route llm-route --canary third-pool -f "$work/exists.yaml" --force 2>/dev/null
 expect_eq "--force overwrites" 0 $?
 expect_contains "--force: the chosen canary" "name: third-pool" "$(cat "$work/exists.yaml")"
+expect_contains "-n: metadata.namespace written" "  namespace: default" \
+  "$("$rollout" plan new rolling --deployment vllm-llama3-8b-instruct -n default 2>&1)"
+expect_contains "-f names the file in the header's commands" "rollout plan apply $work/bg.yaml" "$(cat "$work/bg.yaml")"
 expect_contains "--help has examples" "rollout plan new rolling --model-serving" "$("$rollout" plan new --help 2>&1)"
 
 summary plan_new_e2e
