@@ -64,6 +64,25 @@ for cmd in "" "${cmds[@]}"; do
   contains "rollout $cmd --help examples run rollout $cmd" "  rollout $cmd" "$rollout" $cmd --help
 done
 
+# Every flag an example uses is one the command it runs takes (or a global one), so examples do
+# not outlive a renamed flag or show one that has not landed.
+global_help=$("$rollout" --help | sed '/^Examples:/,$d')
+for cmd in "" "${cmds[@]}"; do
+  # shellcheck disable=SC2086
+  while read -r line; do
+    words=$(sed 's/^.*rollout //; s/ [|>].*//' <<<"$line")
+    run=""  # the longest command path the example starts with
+    for c in "${cmds[@]}"; do [[ "$words " == "$c "* && ${#c} -gt ${#run} ]] && run=$c; done
+    # shellcheck disable=SC2086
+    run_help=$("$rollout" $run --help | sed '/^Examples:/,$d')  # its options, not its examples
+    for flag in $(grep -oE '(^| )--?[a-z][a-z-]*' <<<"$words"); do
+      if grep -qE -- "(^|[ ,])$flag([ ,=]|$)" <<<"$run_help$global_help"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: the example '$line' of 'rollout $cmd --help' uses $flag, which 'rollout $run' lacks"
+      fi
+    done
+  done < <("$rollout" $cmd --help | sed -n '/^Examples:/,/^Global flags\|^Exit codes/p' | grep -E '^  ([^#].*)?rollout ')
+done
+
 # The committed man page is what the binary generates, and it renders without warnings.
 check "docs/rollout.1 is up to date" 0 diff <("$rollout" man) docs/rollout.1
 out=$(groff -ww -z -man docs/rollout.1 2>&1)
