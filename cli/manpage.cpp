@@ -14,12 +14,16 @@ namespace rollout::cli {
 namespace {
 
 // Text for roff: backslashes and hyphens escaped (so that options copy as ASCII '-'), non-ASCII
-// characters as \[uXXXX], a line that would start with '.' or '\'' kept from being a request.
+// characters as \[uXXXX], a line that would start with '.' or '\'' kept from being a request,
+// `code` in bold.
 std::string roff(const std::string& text) {
   std::string out;
+  bool in_code = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\\') {
+    if (c == '`') {
+      out += (in_code = !in_code) ? "\\fB" : "\\fR";
+    } else if (c == '\\') {
       out += "\\e";
     } else if (c == '-') {
       out += "\\-";
@@ -35,7 +39,7 @@ std::string roff(const std::string& text) {
       out += buf;
     }
   }
-  return out;
+  return in_code ? out + "\\fR" : out;
 }
 
 std::string bold(const std::string& s) { return "\\fB" + roff(s) + "\\fR"; }
