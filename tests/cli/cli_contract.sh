@@ -84,7 +84,7 @@ for cmd in "" "${cmds[@]}"; do
 done
 
 # The committed man page is what the binary generates, and it renders without warnings.
-check "docs/rollout.1 is up to date" 0 diff <("$rollout" man) docs/rollout.1
+check "docs/rollout.1 is up to date (regenerate: cmake --build build --target update_generated_docs)" 0 diff <("$rollout" man) docs/rollout.1
 out=$(groff -ww -z -man docs/rollout.1 2>&1)
 if [[ -z $out ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: groff warns about docs/rollout.1:"; echo "$out" | head; fi
 for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS EXAMPLES "EXIT STATUS" ENVIRONMENT FILES "SEE ALSO"; do
@@ -96,7 +96,7 @@ contains "the man page lists exit code 7" "another apply holds this rollout's lo
 # The committed completion scripts are what the binary generates, and they load.
 for shell in bash zsh fish; do
   case $shell in bash) f=completions/rollout.bash ;; zsh) f=completions/_rollout ;; fish) f=completions/rollout.fish ;; esac
-  check "completions/$shell is up to date" 0 diff <("$rollout" completion $shell) "$f"
+  check "completions/$shell is up to date (regenerate: cmake --build build --target update_generated_docs)" 0 diff <("$rollout" completion $shell) "$f"
 done
 check "bash completion loads" 0 bash -c "source completions/rollout.bash && complete -p rollout"
 out=$(bash -c 'source completions/rollout.bash; COMP_WORDS=(rollout plan ""); COMP_CWORD=2; _rollout; echo "${COMPREPLY[*]}"')
