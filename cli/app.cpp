@@ -248,10 +248,9 @@ void build_app(CLI::App& app, Bindings& b) {
   add_control_commands(app, b);
   add_sandbox_commands(app, b);
   add_misc_commands(app, b);
-  app.footer(
-      examples_text(help_examples("")) + "\n" +
-      "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
-      "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+  app.footer(examples_text(help_examples("")) + "\n" +
+             "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
+             "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
 }
 
 // A positional argument as the synopsis shows it: FILE..., NAME, bash|zsh|fish.

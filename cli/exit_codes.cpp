@@ -27,7 +27,8 @@ const std::vector<ExitCodeMeaning>& exit_code_meanings() {
       {kExitGateFailed, "a gate failed: the rollout was rolled back (or paused, with onFailure: pause)"},
       {kExitAborted, "aborted by a user (rollout abort or the interactive prompt)"},
       {kExitDeadline, "deadline exceeded (--timeout or spec.progressDeadline)"},
-      {kExitInfrastructure, "infrastructure error: cluster, load balancer or metrics backend unreachable after retries"},
+      {kExitInfrastructure,
+       "infrastructure error: cluster, load balancer or metrics backend unreachable after retries"},
       {kExitLocked, "another apply holds this rollout's lock"},
   };
   return table;

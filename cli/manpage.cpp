@@ -42,8 +42,12 @@ std::string roff(const std::string& text) {
   return in_code ? out + "\\fR" : out;
 }
 
-std::string bold(const std::string& s) { return "\\fB" + roff(s) + "\\fR"; }
-std::string italic(const std::string& s) { return "\\fI" + roff(s) + "\\fR"; }
+std::string bold(const std::string& s) {
+  return "\\fB" + roff(s) + "\\fR";
+}
+std::string italic(const std::string& s) {
+  return "\\fI" + roff(s) + "\\fR";
+}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -112,14 +116,16 @@ void header(std::ostringstream& s, const CommandInfo& root) {
   s << ".SH DESCRIPTION\n"
     << roff(root.description) << "\n"
     << ".PP\n"
-    << roff("A rollout plan is a YAML document of kind RolloutPlan (apiVersion rollout/v1alpha1): the object to "
-            "roll out, a strategy (rolling, blueGreen or loraCanary), the steps to take and the gates (health and "
-            "metric checks) that guard them. ")
+    << roff(
+           "A rollout plan is a YAML document of kind RolloutPlan (apiVersion rollout/v1alpha1): the object to "
+           "roll out, a strategy (rolling, blueGreen or loraCanary), the steps to take and the gates (health and "
+           "metric checks) that guard them. ")
     << bold("rollout plan apply") << " "
-    << roff("drives a plan step by step, records its state after every transition (in the ConfigMap rollout-NAME "
-            "of the plan's namespace, or under the state directory for local targets) and resumes a stopped run "
-            "when run again; the control commands act on a running rollout from another terminal. The plan "
-            "format is described in /usr/share/doc/rollout/plan-reference.md.")
+    << roff(
+           "drives a plan step by step, records its state after every transition (in the ConfigMap rollout-NAME "
+           "of the plan's namespace, or under the state directory for local targets) and resumes a stopped run "
+           "when run again; the control commands act on a running rollout from another terminal. The plan "
+           "format is described in /usr/share/doc/rollout/plan-reference.md.")
     << "\n"
     << ".SH OPTIONS\n"
     << roff("Global options are accepted before or after the command, as with kubectl.") << "\n";
@@ -158,14 +164,16 @@ void examples(std::ostringstream& s, const CommandInfo& root) {
 
 void tail(std::ostringstream& s) {
   s << ".SH \"EXIT STATUS\"\n";
-  for (const auto& e : exit_code_meanings()) s << ".TP\n" << bold(std::to_string(e.code)) << "\n" << roff(e.meaning) << "\n";
+  for (const auto& e : exit_code_meanings())
+    s << ".TP\n" << bold(std::to_string(e.code)) << "\n" << roff(e.meaning) << "\n";
   struct Entry {
     const char* name;
     const char* text;
   };
   const Entry environment[] = {
-      {"KUBECONFIG", "Colon-separated list of kubeconfig files, merged as kubectl merges them; --kubeconfig "
-                     "overrides it. Without either, ~/.kube/config."},
+      {"KUBECONFIG",
+       "Colon-separated list of kubeconfig files, merged as kubectl merges them; --kubeconfig "
+       "overrides it. Without either, ~/.kube/config."},
       {"KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT",
        "Inside a pod and without a kubeconfig, the in-cluster configuration: the API server they name and the "
        "pod's service account."},
@@ -177,13 +185,15 @@ void tail(std::ostringstream& s) {
   for (const auto& e : environment) s << ".TP\n" << bold(e.name) << "\n" << roff(e.text) << "\n";
   const Entry files[] = {
       {"~/.kube/config", "The kubeconfig used when neither --kubeconfig nor KUBECONFIG is given."},
-      {"$XDG_STATE_HOME/rollout/", "The default state directory (--state-dir): for a local target's rollout NAME, "
-                                   "NAME.json (its state), NAME.control.json (requests from other terminals), "
-                                   "NAME.history.json (finished runs), NAME.lock (the lock of its apply) and "
-                                   "NAME.local.json (its replicas and load balancer)."},
+      {"$XDG_STATE_HOME/rollout/",
+       "The default state directory (--state-dir): for a local target's rollout NAME, "
+       "NAME.json (its state), NAME.control.json (requests from other terminals), "
+       "NAME.history.json (finished runs), NAME.lock (the lock of its apply) and "
+       "NAME.local.json (its replicas and load balancer)."},
       {"/usr/share/doc/rollout/plan-reference.md", "The plan format, field by field."},
-      {"/usr/share/doc/rollout/plans/", "Ready-to-edit plans for each kind of target, and schema.json, the JSON "
-                                        "Schema of the plan format for editors."},
+      {"/usr/share/doc/rollout/plans/",
+       "Ready-to-edit plans for each kind of target, and schema.json, the JSON "
+       "Schema of the plan format for editors."},
   };
   s << ".SH FILES\n";
   for (const auto& f : files) s << ".TP\n" << italic(f.name) << "\n" << roff(f.text) << "\n";
