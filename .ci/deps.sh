@@ -15,6 +15,8 @@ ROLLOUT_PACKAGES=(
   "${ROLLOUT_BUILD_PACKAGES[@]}" catch2
   # tests: schema cross-check, completion scripts in every shell; GNU time for the benchmarks' peak RSS
   python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus time
+  # tests: the man page rendered (groff, man), the .deb built and its Depends computed (dpkg-dev)
+  groff-base man-db dpkg-dev
   # tests/clients: the official Python Kubernetes client against the sandbox
   python3-kubernetes
   # local replicas: real load balancers on loopback, a load generator, the HAProxy admin socket by hand

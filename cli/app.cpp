@@ -2,6 +2,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <csignal>
 #include <functional>
 #include <iostream>
@@ -10,12 +11,16 @@
 #include "cli/command_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/help_examples.hpp"
 
 namespace rollout::cli {
 
 namespace {
 
 const std::vector<std::string> kOutputFormats = {"text", "json"};
+const char* const kDescription =
+    "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
+    "rollouts gated on health and metrics, with automatic rollback.";
 
 // Everything the parser fills in, and the handler the chosen command runs.
 struct Bindings {
@@ -64,9 +69,17 @@ void add_global_flags(CLI::App& app, Bindings& b) {
   app.add_flag("-v,--verbose", g.verbosity, "More detail on standard error (repeat for more)");
 }
 
+// "plan validate" for that command: the key of cli/help_examples.cpp's table.
+std::string command_path(const CLI::App* app) {
+  if (app->get_parent() == nullptr) return "";
+  std::string parent = command_path(app->get_parent());
+  return parent.empty() ? app->get_name() : parent + " " + app->get_name();
+}
+
 CLI::App* add_command(CLI::App* parent, const std::string& name, const std::string& description) {
   auto* c = parent->add_subcommand(name, description);
-  c->footer("Global flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
+  c->footer(examples_text(help_examples(command_path(c))) +
+            "\nGlobal flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
   return c;
 }
 
@@ -219,6 +232,11 @@ void add_misc_commands(CLI::App& app, Bindings& b) {
   auto* version = add_command(&app, "version", "Print the version of rollout");
   add_output(b, version, b.version.output, "a JSON object");
   version->callback([&b] { b.action = [&b](Terminal& t) { return print_version(b.version, t); }; });
+
+  // Hidden: for packagers and `rollout man | man -l -`; docs/rollout.1 is its output.
+  auto* man = add_command(&app, "man", "Print the manual page rollout(1) (roff)");
+  man->group("");
+  man->callback([&b] { b.action = [](Terminal& t) { return print_man_page(t); }; });
 }
 
 void build_app(CLI::App& app, Bindings& b) {
@@ -230,9 +248,25 @@ void build_app(CLI::App& app, Bindings& b) {
   add_control_commands(app, b);
   add_sandbox_commands(app, b);
   add_misc_commands(app, b);
-  app.footer(
-      "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
-      "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+  app.footer(examples_text(help_examples("")) + "\n" +
+             "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
+             "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+}
+
+// A positional argument as the synopsis shows it: FILE..., NAME, bash|zsh|fish.
+OptionInfo describe_argument(const CLI::Option& opt, const Bindings& b) {
+  OptionInfo a;
+  auto c = b.choices.find(&opt);
+  std::string shown = c != b.choices.end() ? "" : opt.get_name();
+  if (c != b.choices.end())
+    for (const auto& v : c->second) shown += (shown.empty() ? "" : "|") + v;
+  else
+    for (auto& ch : shown) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (shown == "FILES") shown = "FILE";
+  if (opt.get_items_expected_max() > 1) shown += "...";
+  a.names = {shown};
+  a.description = opt.get_description();
+  return a;
 }
 
 CommandInfo describe(const CLI::App& app, const Bindings& b) {
@@ -240,10 +274,12 @@ CommandInfo describe(const CLI::App& app, const Bindings& b) {
   info.name = app.get_name();
   info.description = app.get_description();
   info.file_args = b.file_args.count(&app) > 0;
+  info.examples = help_examples(command_path(&app));
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_positional()) {
       auto c = b.choices.find(opt);
       if (c != b.choices.end()) info.arg_choices = c->second;
+      info.arguments.push_back(describe_argument(*opt, b));
       continue;
     }
     OptionInfo o;
@@ -252,19 +288,20 @@ CommandInfo describe(const CLI::App& app, const Bindings& b) {
     o.description = opt->get_description();
     o.takes_value = opt->get_items_expected_max() != 0;
     o.optional_value = o.takes_value && opt->get_items_expected_min() == 0;
+    if (o.takes_value) o.value_name = opt->get_type_name();
     if (auto c = b.choices.find(opt); c != b.choices.end()) o.choices = c->second;
     o.file_value = b.file_options.count(opt) > 0;
     info.options.push_back(o);
   }
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    info.subcommands.push_back(describe(*sub, b));
+    if (!sub->get_group().empty()) info.subcommands.push_back(describe(*sub, b));
   return info;
 }
 
 }  // namespace
 
 CommandInfo command_tree() {
-  CLI::App app("rollout", "rollout");
+  CLI::App app(kDescription, "rollout");
   Bindings b;
   build_app(app, b);
   return describe(app, b);
@@ -275,10 +312,7 @@ int run(int argc, char** argv) {
   // be an error on that connection, not SIGPIPE killing the whole process: OpenSSL writes with
   // plain write(2), so no MSG_NOSIGNAL protects TLS connections.
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app(
-      "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
-      "rollouts gated on health and metrics, with automatic rollback.",
-      "rollout");
+  CLI::App app(kDescription, "rollout");
   Bindings b;
   build_app(app, b);
   try {
