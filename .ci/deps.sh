@@ -17,6 +17,8 @@ ROLLOUT_PACKAGES=(
   python3 python3-jsonschema python3-yaml jq bash-completion zsh fish curl prometheus time
   # tests: the man page rendered (groff, man), the .deb built and its Depends computed (dpkg-dev)
   groff-base man-db dpkg-dev
+  # tests/engine/reports_e2e.sh: the JUnit report is checked with xmllint
+  libxml2-utils
   # tests/clients: the official Python Kubernetes client against the sandbox
   python3-kubernetes
   # local replicas: real load balancers on loopback, a load generator, the HAProxy admin socket by hand

@@ -8,7 +8,7 @@ _rollout() {
     w="${COMP_WORDS[i]}"
     case "$w" in
       --*=*) continue ;;
-      --address|--color|--context|--data-dir|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--kubeconfig|--kubeconfig-out|--model|--namespace|--on-sigterm|--output|--port|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n|-o) ((i++)); continue ;;
+      --address|--color|--context|--data-dir|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--junit|--kubeconfig|--kubeconfig-out|--model|--namespace|--on-sigterm|--output|--port|--shutdown-timeout|--startup|--state-dir|--summary|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n|-o) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${path:+$path }$w" in
@@ -21,7 +21,7 @@ _rollout() {
     --on-sigterm) COMPREPLY=($(compgen -W "drain abort" -- "$cur")); return ;;
     --output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    --data-dir|--kubeconfig|--kubeconfig-out|--state-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --data-dir|--junit|--kubeconfig|--kubeconfig-out|--state-dir|--summary) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --address|--context|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--itl|--model|--namespace|--port|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
   esac
   case "$path" in
@@ -29,7 +29,7 @@ _rollout() {
     "plan") words="validate diff apply -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
     "plan validate") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
     "plan diff") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
-    "plan apply") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --dry-run -y --yes -o --output --timeout --until-pause"; files=1 ;;
+    "plan apply") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --dry-run -y --yes -o --output --timeout --until-pause --junit --summary"; files=1 ;;
     "status") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -w --watch -o --output" ;;
     "promote") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --full" ;;
     "abort") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
