@@ -261,8 +261,8 @@ Run::Tick Run::gates_due() {
       const gates::GateStatus status = t.record(m, clock_.now());
       GateMeasurement record{gate.name, where, now_text(), gates::to_string(m.verdict), m.value, m.message};
       state_.measurements.push_back(record);
-      json data = {{"gate", gate.name},  {"verdict", record.verdict},          {"where", where},
-                   {"detail", m.message}, {"condition", gate_condition(gate)}};
+      json data = {{"gate", gate.name}, {"verdict", record.verdict}, {"where", where}, {"detail", m.message}};
+      data["condition"] = gate_condition(gate);  // what CI reports show beside the value
       if (m.value) data["value"] = *m.value;
       if (gate.dry_run) data["dryRun"] = true;
       // A gate that is both a background gate and the step's is measured by both trackers: say which.

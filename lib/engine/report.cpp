@@ -19,7 +19,9 @@ double seconds_between(WallTime from, WallTime to) {
   return std::max(0.0, std::chrono::duration<double>(to - from).count());
 }
 
-std::string number(double v) { return fmt::format("{:g}", v); }
+std::string number(double v) {
+  return fmt::format("{:g}", v);
+}
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
@@ -109,8 +111,12 @@ const char* status_word(ReportOutcome o) {
   return "ERROR";
 }
 
-double StepReport::seconds() const { return started && ended ? seconds_between(*started, *ended) : 0.0; }
-double RunReport::seconds() const { return seconds_between(started, finished); }
+double StepReport::seconds() const {
+  return started && ended ? seconds_between(*started, *ended) : 0.0;
+}
+double RunReport::seconds() const {
+  return seconds_between(started, finished);
+}
 
 std::string gate_condition(const plan::Gate& g) {
   std::vector<std::string> parts;
@@ -183,8 +189,15 @@ RunReport RunRecorder::report(const Status& end, const std::string& fallback_nam
         break;
       case EventType::promoted: promoted[current] = true; break;
       case EventType::gate_measured: {
-        GateReport g{d.value("gate", ""), current, d.value("where", "") == "background", d.value("dryRun", false),
-                     d.value("verdict", ""), std::nullopt, d.value("condition", ""), d.value("detail", ""), at};
+        GateReport g{d.value("gate", ""),
+                     current,
+                     d.value("where", "") == "background",
+                     d.value("dryRun", false),
+                     d.value("verdict", ""),
+                     std::nullopt,
+                     d.value("condition", ""),
+                     d.value("detail", ""),
+                     at};
         if (d.contains("value") && d["value"].is_number()) g.value = d["value"].get<double>();
         if (g.condition.empty() && plan_)
           if (const auto* gate = plan_->find_gate(g.gate)) g.condition = gate_condition(*gate);
@@ -234,8 +247,14 @@ RunReport RunRecorder::report(const Status& end, const std::string& fallback_nam
   const int last = current;
   for (size_t i = 0; i < planned.size(); ++i) {
     const int n = static_cast<int>(i);
-    StepReport s{n, titles.count(n) ? titles[n] : planned[i].title, action_of(planned[i]),
-                 setting_of(planned[i], *plan_, replicas), "", std::nullopt, std::nullopt, ""};
+    StepReport s{n,
+                 titles.count(n) ? titles[n] : planned[i].title,
+                 action_of(planned[i]),
+                 setting_of(planned[i], *plan_, replicas),
+                 "",
+                 std::nullopt,
+                 std::nullopt,
+                 ""};
     if (step_start.count(n)) {
       s.started = step_start[n];
       auto next = step_start.upper_bound(n);
@@ -243,7 +262,8 @@ RunReport RunRecorder::report(const Status& end, const std::string& fallback_nam
       if (n < last) s.result = promoted[n] ? "promoted" : "passed";
       if (n < last && dry) s.result = "previewed";
       if (n == last) s.result = last_step_result(r.outcome);
-      if (n == last && r.outcome != ReportOutcome::succeeded && r.outcome != ReportOutcome::previewed) s.message = r.message;
+      if (n == last && r.outcome != ReportOutcome::succeeded && r.outcome != ReportOutcome::previewed)
+        s.message = r.message;
     } else if (n < resumed_at) {
       s.result = "done earlier";
     } else if (n < last) {

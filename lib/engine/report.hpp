@@ -30,7 +30,7 @@ enum class ReportOutcome {
   previewed,          // --dry-run
   error,              // the apply ended by an error (infrastructure, lock, invalid input, ...)
 };
-const char* to_string(ReportOutcome o);  // "Succeeded", "Failed", "PausedOnFailure", ...
+const char* to_string(ReportOutcome o);    // "Succeeded", "Failed", "PausedOnFailure", ...
 const char* status_word(ReportOutcome o);  // "SUCCEEDED", "ROLLED BACK", ... (no emoji)
 
 struct StepReport {

@@ -40,8 +40,10 @@ std::string xml(const std::string& s) {
 std::string xml_text(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '\n') out += '\n';
-    else out += xml(std::string(1, c));
+    if (c == '\n')
+      out += '\n';
+    else
+      out += xml(std::string(1, c));
   }
   return out;
 }
@@ -56,9 +58,13 @@ std::string timestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string seconds(double s) { return fmt::format("{:.3f}", s); }
+std::string seconds(double s) {
+  return fmt::format("{:.3f}", s);
+}
 
-std::string value_text(const std::optional<double>& v) { return v ? fmt::format("{:g}", *v) : "no value"; }
+std::string value_text(const std::optional<double>& v) {
+  return v ? fmt::format("{:g}", *v) : "no value";
+}
 
 struct Case {
   std::string classname, name;
@@ -104,7 +110,12 @@ Case step_case(const RunReport& r, const StepReport& s) {
 
 Case gate_case(const RunReport& r, const GateReport& g) {
   Case c{step_class(r, g.step),
-         fmt::format("gate {}{} at {}Z", g.gate, g.background ? " (background)" : "", timestamp(g.at)), 0, "", "", "", ""};
+         fmt::format("gate {}{} at {}Z", g.gate, g.background ? " (background)" : "", timestamp(g.at)),
+         0,
+         "",
+         "",
+         "",
+         ""};
   const std::string what = fmt::format("gate {}: {}, value {}, condition: {}", g.gate, g.verdict, value_text(g.value),
                                        g.condition.empty() ? "-" : g.condition);
   c.body = fmt::format("gate: {}\nstep: {}{}\nverdict: {}\nvalue: {}\ncondition: {}\ndetail: {}", g.gate,
@@ -166,9 +177,10 @@ std::string junit_xml(const RunReport& r) {
   out += fmt::format("  <testsuite name=\"{}\" {} timestamp=\"{}\">\n", xml(r.rollout), counts, timestamp(r.started));
   out += "    <properties>\n";
   const std::pair<const char*, std::string> props[] = {
-      {"rollout", r.rollout},       {"strategy", r.strategy}, {"target", r.target},
-      {"plan.hash", r.plan_hash},   {"run.id", r.run_id},     {"outcome", to_string(r.outcome)},
-      {"message", r.message},       {"rolledBack", r.rolled_back ? "true" : "false"},
+      {"rollout", r.rollout}, {"strategy", r.strategy},
+      {"target", r.target},   {"plan.hash", r.plan_hash},
+      {"run.id", r.run_id},   {"outcome", to_string(r.outcome)},
+      {"message", r.message}, {"rolledBack", r.rolled_back ? "true" : "false"},
   };
   for (const auto& [name, value] : props)
     if (!value.empty()) out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", name, xml(value));

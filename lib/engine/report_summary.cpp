@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "engine/report.hpp"
 #include "util/duration.hpp"
@@ -23,11 +25,16 @@ std::string cell(const std::string& s) {
   std::string out;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '|') out += "\\|";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '\n' || c == '\t' || c == '\r') out += ' ';
-    else if (u >= 0x20 && u != 0x7f) out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '\n' || c == '\t' || c == '\r')
+      out += ' ';
+    else if (u >= 0x20 && u != 0x7f)
+      out += c;
   }
   return out;
 }
@@ -38,10 +45,14 @@ std::string code(const std::string& s) {
   std::string out;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '|') out += "\\|";
-    else if (c == '`') out += '\'';
-    else if (c == '\n' || c == '\t' || c == '\r') out += ' ';
-    else if (u >= 0x20 && u != 0x7f) out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '`')
+      out += '\'';
+    else if (c == '\n' || c == '\t' || c == '\r')
+      out += ' ';
+    else if (u >= 0x20 && u != 0x7f)
+      out += c;
   }
   return "`" + out + "`";
 }
@@ -60,14 +71,47 @@ std::string steps_table(const RunReport& r) {
   return out;
 }
 
+int severity(const std::string& verdict) {
+  if (verdict == "Failed") return 3;
+  if (verdict == "Error") return 2;
+  if (verdict == "Inconclusive") return 1;
+  return 0;
+}
+
+// One row per gate and step (a long analysis measures many times): how many measurements had
+// each verdict, worst first, and the value of the worst one (else the last value measured).
 std::string gates_table(const RunReport& r) {
-  std::string out = "| gate | step | verdict | value | condition |\n|---|---|---|---|---|\n";
+  struct Row {
+    const GateReport* worst;
+    std::optional<double> value, last;
+    std::map<int, std::pair<std::string, int>> verdicts;  // -severity -> verdict, count
+  };
+  std::vector<Row> rows;
   for (const auto& g : r.gates) {
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& row) {
+      return row.worst->gate == g.gate && row.worst->step == g.step && row.worst->background == g.background;
+    });
+    if (it == rows.end()) it = rows.insert(rows.end(), Row{&g, std::nullopt, std::nullopt, {}});
+    auto& [verdict, count] = it->verdicts[-severity(g.verdict)];
+    verdict = g.verdict, ++count;
+    if (severity(g.verdict) > severity(it->worst->verdict)) it->worst = &g, it->value.reset();
+    if (g.value && g.verdict == it->worst->verdict) it->value = g.value;
+    if (g.value) it->last = g.value;
+  }
+  std::string out = "| gate | step | verdict | value | condition |\n|---|---|---|---|---|\n";
+  for (const auto& row : rows) {
+    const GateReport& g = *row.worst;
     std::string step = g.step >= 0 ? std::to_string(g.step + 1) : "-";
     if (g.background) step += " (background)";
-    std::string verdict = g.verdict + (g.dry_run ? " (dryRun)" : "");
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", cell(g.gate), step, cell(verdict),
-                       g.value ? fmt::format("{:g}", *g.value) : "-", code(g.condition));
+    std::string verdicts;
+    for (const auto& [order, vc] : row.verdicts)
+      verdicts += fmt::format("{}{} {}", verdicts.empty() ? "" : ", ", vc.first, vc.second);
+    if (g.dry_run) verdicts += " (dryRun)";
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", cell(g.gate), step, cell(verdicts),
+                       row.value  ? fmt::format("{:g}", *row.value)
+                       : row.last ? fmt::format("{:g}", *row.last)
+                                  : "-",
+                       code(g.condition));
   }
   return out;
 }
@@ -94,9 +138,10 @@ std::string summary_markdown(const RunReport& r) {
     if (!r.rollback_reason.empty()) out += fmt::format("Reason: {}\n", cell(r.rollback_reason));
     out += "\n";
   } else if (!r.rollback_reason.empty()) {
-    out += fmt::format("### Rollback did not finish\n\nA rollback began ({}) but the apply ended before it was done: "
-                       "run `rollout plan apply` again or `rollout abort {}`.\n\n",
-                       cell(r.rollback_reason), cell(r.rollout));
+    out += fmt::format(
+        "### Rollback did not finish\n\nA rollback began ({}) but the apply ended before it was done: "
+        "run `rollout plan apply` again or `rollout abort {}`.\n\n",
+        cell(r.rollback_reason), cell(r.rollout));
   }
   return out;
 }
@@ -133,7 +178,8 @@ Status write_reports(const RunReport& report, const std::string& junit, const st
     std::ofstream out(summary, std::ios::app);
     out << summary_markdown(report);
     out.flush();
-    if (!out) return make_error(ErrorKind::internal, "--summary " + summary + ": cannot append: " + std::strerror(errno));
+    if (!out)
+      return make_error(ErrorKind::internal, "--summary " + summary + ": cannot append: " + std::strerror(errno));
   }
   return ok_status();
 }

@@ -106,7 +106,8 @@ TEST_CASE("report: a successful run lists every step and gate evaluation", "[rep
   CHECK(r.steps[3].setting == "canary 100% (finished)");
   REQUIRE(r.gates.size() == 3);
   CHECK(r.gates[0].background);
-  CHECK(r.gates[1].condition == "successCondition: result < 0.01; failureCondition: result > 0.5; canary <= 1.25 x stable");
+  CHECK(r.gates[1].condition ==
+        "successCondition: result < 0.01; failureCondition: result > 0.5; canary <= 1.25 x stable");
 
   const std::string xml = junit_xml(r);
   CHECK(count(xml, "<testcase ") == 7);
@@ -126,9 +127,10 @@ TEST_CASE("report: a successful run lists every step and gate evaluation", "[rep
   CHECK(md.find("| # | step | action | weights / replicas | result | duration |") != std::string::npos);
   CHECK(md.find("| 1 | setWeight 10 | setWeight | canary 10% / stable 90% | passed | 2s |") != std::string::npos);
   CHECK(md.find("| gate | step | verdict | value | condition |") != std::string::npos);
-  CHECK(md.find("| error-rate | 2 | Successful | 0.001 | `successCondition: result < 0.01; failureCondition: result > "
+  CHECK(md.find("| error-rate | 2 | Inconclusive 1, Successful 1 | 0.001 | `successCondition: result < 0.01; "
+                "failureCondition: result > "
                 "0.5; canary <= 1.25 x stable` |") != std::string::npos);
-  CHECK(md.find("| health | 1 (background) | Successful | 1 |") != std::string::npos);
+  CHECK(md.find("| health | 1 (background) | Successful 1 | 1 |") != std::string::npos);
   CHECK(md.find("Rolled back") == std::string::npos);
 }
 
@@ -162,10 +164,12 @@ TEST_CASE("report: a failed gate carries its value and condition; the rollback i
 
   const std::string md = summary_markdown(r);
   CHECK(md.find("## Rollout bg: ROLLED BACK\n") == 0);
-  CHECK(md.find("| error-rate | 2 | Failed | 0.5 |") != std::string::npos);
-  CHECK(md.find("| 2 | analysis error-rate for 30s | analysis | canary 10% / stable 90% | failed |") != std::string::npos);
+  CHECK(md.find("| error-rate | 2 | Failed 1 | 0.5 |") != std::string::npos);
+  CHECK(md.find("| 2 | analysis error-rate for 30s | analysis | canary 10% / stable 90% | failed |") !=
+        std::string::npos);
   CHECK(md.find("### Rolled back\n\nEvery object this rollout changed was restored to its recorded value: "
-                "`HTTPRoute/llm-route`.\nReason: " + why) != std::string::npos);
+                "`HTTPRoute/llm-route`.\nReason: " +
+                why) != std::string::npos);
 }
 
 TEST_CASE("report: an apply that ends by an error before any step is one error case", "[report]") {
@@ -179,7 +183,8 @@ TEST_CASE("report: an apply that ends by an error before any step is one error c
   CHECK(summary_markdown(r).find("## Rollout bg: ERROR\n") == 0);
 
   RunRecorder no_plan(f.clock);  // the plan file did not load: named after the file
-  const RunReport bad = no_plan.report(make_error(ErrorKind::invalid, "plans/x.yaml is not a valid plan"), "plans/x.yaml");
+  const RunReport bad =
+      no_plan.report(make_error(ErrorKind::invalid, "plans/x.yaml is not a valid plan"), "plans/x.yaml");
   CHECK(junit_xml(bad).find("<testsuite name=\"plans/x.yaml\" tests=\"1\" failures=\"0\" errors=\"1\"") !=
         std::string::npos);
 }
@@ -238,11 +243,13 @@ TEST_CASE("report: special and control characters are escaped or removed", "[rep
   Feed f;
   f.step(0, "setWeight 10");
   f.gate("error-rate", "Failed", 2, "spec.steps[0]");
-  f(EventType::finished, {{"outcome", "Failed"}}, std::string("bad <tag> & \"quote\" 'x' |pipe| \x01\x1b[31mred\x7f\nnext"));
+  f(EventType::finished, {{"outcome", "Failed"}},
+    std::string("bad <tag> & \"quote\" 'x' |pipe| \x01\x1b[31mred\x7f\nnext"));
   const RunReport r = f.rec.report(make_error(ErrorKind::gate_failed, "x"), "bg.yaml");
   const std::string xml = junit_xml(r);
   CHECK(xml.find("bad &lt;tag&gt; &amp; &quot;quote&quot; &apos;x&apos; |pipe| [31mred&#10;next") != std::string::npos);
-  CHECK(std::count_if(xml.begin(), xml.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\n'; }) == 0);
+  CHECK(std::count_if(xml.begin(), xml.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\n'; }) == 0);
   const std::string md = summary_markdown(r);
   CHECK(md.find("bad &lt;tag&gt; & \"quote\" 'x' \\|pipe\\| [31mred next") != std::string::npos);
 }
@@ -268,8 +275,8 @@ TEST_CASE("report: files: JUnit replaced atomically, the summary appended, bad p
   auto s = check_report_paths(dir.path + "/no/such/junit.xml", "");
   REQUIRE(!s.ok());
   CHECK(s.error().kind == ErrorKind::usage);
-  CHECK(s.error().message == "--junit " + dir.path + "/no/such/junit.xml: directory " + dir.path +
-                                 "/no/such does not exist");
+  CHECK(s.error().message ==
+        "--junit " + dir.path + "/no/such/junit.xml: directory " + dir.path + "/no/such does not exist");
   s = check_report_paths("", dir.path);
   REQUIRE(!s.ok());
   CHECK(s.error().message == "--summary " + dir.path + ": is a directory");

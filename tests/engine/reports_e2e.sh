@@ -146,7 +146,7 @@ expect_eq "it has the failure with value and condition" "" "$(check_junit "$work
 md=$(cat "$summary_md")
 expect_contains "both runs are in the summary" "## Rollout good-bg: SUCCEEDED" "$md"
 expect_contains "the failed run's outcome" "## Rollout bad-bg: ROLLED BACK" "$md"
-expect_contains "the failed gate in the gate table" "| canary-health | 2 | Failed | 0 | \`GET /health answers 200 on every ready canary pod\` |" "$md"
+expect_contains "the failed gate in the gate table" "| canary-health | 2 | Failed 1 | 0 | \`GET /health answers 200 on every ready canary pod\` |" "$md"
 expect_contains "the failed step" "| failed |" "$md"
 expect_contains "what was rolled back" "restored to its recorded value: \`HTTPRoute/llm-route\`" "$md"
 
