@@ -163,7 +163,13 @@ Status plan_apply(const GlobalOptions& g, const ApplyOptions& o, Terminal& t) {
   if (auto s = engine::check_report_paths(o.junit, o.summary); !s.ok()) return s;
   // Written however the apply ends: an outcome, or an error before or during the run.
   engine::RunRecorder report(system_clock());
-  const Status end = run_engine(g, o.file, settings, mode, ask, t, &report);
+  Status end = ok_status();
+  try {
+    end = run_engine(g, o.file, settings, mode, ask, t, &report);
+  } catch (const std::exception& e) {  // a bug: reported as the internal error it is, then escalated
+    (void)engine::write_reports(report.report(make_error(ErrorKind::internal, e.what()), o.file), o.junit, o.summary);
+    throw;
+  }
   if (auto w = engine::write_reports(report.report(end, o.file), o.junit, o.summary); !w.ok()) {
     if (end.ok()) return w;
     t.err << "error: " << w.error().message << "\n";

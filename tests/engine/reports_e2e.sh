@@ -111,6 +111,14 @@ expect_eq "an unwritable --junit path exits 2" 2 $?
 expect_contains "it names the flag and directory" "--junit $work/no/such/dir/junit.xml: directory $work/no/such/dir does not exist" "$out"
 expect_eq "nothing was started" "" "$(k get cm rollout-good-bg -o name --ignore-not-found)"
 
+# ---- a dry run in text mode: the renderer still prints, the report says DRY RUN --------------
+out=$("$rollout" plan apply --dry-run=client "$work/good.yaml" --junit "$work/dry.xml" --summary "$work/dry.md" 2>&1)
+expect_eq "a dry run with reports exits 0" 0 $?
+expect_contains "the text renderer still prints the steps" "step 1/12: setWeight 1" "$out"
+expect_contains "the JUnit file says Previewed" '<property name="outcome" value="Previewed"/>' "$(cat "$work/dry.xml" 2>/dev/null)"
+expect_contains "the summary says DRY RUN" "## Rollout good-bg: DRY RUN" "$(cat "$work/dry.md" 2>/dev/null)"
+expect_eq "the dry run changed nothing" "" "$(k get cm rollout-good-bg -o name --ignore-not-found)"
+
 # ---- a successful blue-green run ------------------------------------------------------------
 summary_md=$work/summary.md
 echo "# CI job summary" >"$summary_md"
