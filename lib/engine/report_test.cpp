@@ -239,6 +239,24 @@ TEST_CASE("report: an error during a step, an abort, a deadline and --until-paus
   }
 }
 
+TEST_CASE("report: a resumed run's earlier steps and steps skipped by promote --full", "[report]") {
+  Feed f;
+  f(EventType::run_resumed, {{"runId", "run-3"}, {"step", 1}, {"phase", "Progressing"}, {"replicas", 0}});
+  f.step(1, "analysis error-rate for 30s");
+  f(EventType::promoted, {{"full", true}});
+  f.step(3, "finish: only the canary serves");
+  f(EventType::finished, {{"outcome", "Succeeded"}, {"runId", "run-3"}}, "rollout bg succeeded");
+  const RunReport r = f.rec.report(ok_status(), "bg.yaml");
+  CHECK(r.run_id == "run-3");
+  CHECK(r.steps[0].result == "done earlier");
+  CHECK(r.steps[1].result == "promoted");
+  CHECK(r.steps[2].result == "skipped");
+  CHECK(r.steps[3].result == "passed");
+  const std::string xml = junit_xml(r);
+  CHECK(xml.find("failures=\"0\" errors=\"0\" skipped=\"2\"") != std::string::npos);
+  CHECK(xml.find("<skipped message=\"done earlier\"/>") != std::string::npos);
+}
+
 TEST_CASE("report: special and control characters are escaped or removed", "[report]") {
   Feed f;
   f.step(0, "setWeight 10");

@@ -168,6 +168,14 @@ xmllint --noout "$work/down.xml" 2>&1
 expect_eq "its JUnit file is well-formed" 0 $?
 expect_contains "with the error" 'type="unavailable"' "$(cat "$work/down.xml" 2>/dev/null)"
 expect_contains "and the summary says ERROR" "## Rollout good-bg: ERROR" "$(cat "$summary_md")"
+# No credential of the kubeconfig (token, client key) appears in any report.
+leaked="" checked=0
+for secret in $(grep -E '^\s*(token|client-key-data):' "$work/kubeconfig" | awk '{print $2}'); do
+  checked=$((checked + 1))
+  grep -qF -- "$secret" "$work"/*.xml "$summary_md" && leaked="$leaked ${secret:0:6}..."
+done
+expect_eq "the kubeconfig's token and client key were looked for" 2 "$checked"
+expect_eq "no kubeconfig credential is in a report" "" "$leaked"
 expect_eq "no temporary file is left" "" "$(ls "$work" | grep '\.tmp-' || true)"
 
 summary reports_e2e
