@@ -13,12 +13,35 @@ namespace rollout::engine {
 
 namespace {
 
+// The length of the well-formed UTF-8 sequence at s[i] that XML 1.0 allows (no surrogates, no
+// U+FFFE/U+FFFF), or 0. Measurements quote what servers answered: bytes are not trusted.
+size_t utf8_length(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+  const auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) return 0;
+    if (c == 0xEF && b(1) == 0xBF && (b(2) == 0xBE || b(2) == 0xBF)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
 // XML 1.0 text or attribute value: the five specials escaped, control characters other than tab,
-// newline and carriage return removed (no XML 1.0 document may hold them, escaped or not).
-std::string xml(const std::string& s) {
+// newline and carriage return removed (no XML 1.0 document may hold them, escaped or not), bytes
+// that are not UTF-8 replaced by U+FFFD. Element text keeps its newlines as they are.
+std::string xml(const std::string& s, bool text = false) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
       case '&': out += "&amp;"; break;
@@ -26,26 +49,24 @@ std::string xml(const std::string& s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
-      case '\n': out += "&#10;"; break;
+      case '\n': out += text ? "\n" : "&#10;"; break;
       case '\r': out += "&#13;"; break;
       case '\t': out += "&#9;"; break;
       default:
-        if (u >= 0x20 && u != 0x7f) out += c;
+        if (u >= 0x80) {
+          const size_t n = utf8_length(s, i);
+          out += n ? s.substr(i, n) : "\xEF\xBF\xBD";
+          if (n) i += n - 1;
+        } else if (u >= 0x20 && u != 0x7f) {
+          out += c;
+        }
     }
   }
   return out;
 }
 
-// Element text keeps its newlines as they are.
 std::string xml_text(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\n')
-      out += '\n';
-    else
-      out += xml(std::string(1, c));
-  }
-  return out;
+  return xml(s, true);
 }
 
 // The Ant schema's timestamp: ISO 8601 without a zone (UTC here).

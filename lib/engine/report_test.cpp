@@ -269,6 +269,14 @@ TEST_CASE("report: special and control characters are escaped or removed", "[rep
   CHECK(std::count_if(xml.begin(), xml.end(),
                       [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\n'; }) == 0);
   const std::string md = summary_markdown(r);
+  // Bytes that are not UTF-8 (a server's answer quoted in a measurement) become U+FFFD; UTF-8 stays.
+  Feed g;
+  g.step(0, "setWeight 10");
+  g(EventType::finished, {{"outcome", "Failed"}}, std::string("caf\xc3\xa9 \xff\xfe end \xed\xa0\x80 \xe2\x9c\x93"));
+  const std::string bytes = junit_xml(g.rec.report(make_error(ErrorKind::gate_failed, "x"), "bg.yaml"));
+  CHECK(bytes.find(
+            "value=\"caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd end \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xe2\x9c\x93\"") !=
+        std::string::npos);
   CHECK(md.find("bad &lt;tag&gt; & \"quote\" 'x' \\|pipe\\| [31mred next") != std::string::npos);
 }
 
