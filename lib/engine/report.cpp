@@ -156,6 +156,134 @@ void RunRecorder::emit(const Event& event) {
   if (next_) next_->emit(event);
 }
 
+namespace {
+
+// What the events of one apply say, before the outcome is known.
+struct Tally {
+  int replicas = 0, current = -1, resumed_at = -1;
+  std::optional<ReportOutcome> finished;
+  std::optional<WallTime> ended;  // the run stopped progressing: rollback, end or hold on failure
+  bool handed_over = false, paused_on_failure = false, dry = false;
+  std::map<int, std::string> titles;
+  std::map<int, WallTime> step_start;
+  std::map<int, bool> promoted;
+  std::vector<std::string> changed;  // "Kind/name" of every object written, in order
+};
+
+GateReport gate_of(const json& d, int step, WallTime at, const std::optional<plan::Plan>& plan) {
+  GateReport g;
+  g.gate = d.value("gate", ""), g.step = step, g.at = at;
+  g.background = d.value("where", "") == "background";
+  g.dry_run = d.value("dryRun", false);
+  g.verdict = d.value("verdict", "");
+  g.condition = d.value("condition", "");
+  g.detail = d.value("detail", "");
+  if (d.contains("value") && d["value"].is_number()) g.value = d["value"].get<double>();
+  if (g.condition.empty() && plan)
+    if (const auto* gate = plan->find_gate(g.gate)) g.condition = gate_condition(*gate);
+  return g;
+}
+
+void count(const SeenEvent& seen, Tally& t, RunReport& r, const std::optional<plan::Plan>& plan) {
+  const auto& [e, at] = seen;
+  const json& d = e.data;
+  switch (e.type) {
+    case EventType::run_started:
+    case EventType::run_resumed:
+      r.started = at;
+      r.run_id = d.value("runId", "");
+      t.replicas = d.value("replicas", 0);
+      if (e.type == EventType::run_resumed) t.resumed_at = d.value("step", -1);
+      break;
+    case EventType::step_started:
+      t.current = d.value("step", t.current);
+      t.titles[t.current] = d.value("title", "");
+      t.step_start[t.current] = at;
+      t.dry = t.dry || d.value("dryRun", false);
+      break;
+    case EventType::promoted: t.promoted[t.current] = true; break;
+    case EventType::gate_measured: r.gates.push_back(gate_of(d, t.current, at, plan)); break;
+    case EventType::object_patched: {
+      const json o = d.value("object", json::object());
+      const std::string key = o.value("kind", "") + "/" + o.value("name", "");
+      if (std::find(t.changed.begin(), t.changed.end(), key) == t.changed.end()) t.changed.push_back(key);
+      break;
+    }
+    case EventType::paused:
+      if (e.message.find("--until-pause") != std::string::npos) t.handed_over = true;
+      if (d.value("reason", "") == "GateFailed") t.paused_on_failure = true, r.message = e.message, t.ended = at;
+      break;
+    case EventType::rolling_back:
+      r.rollback_reason = d.value("reason", "");
+      if (!t.ended) t.ended = at;
+      break;
+    case EventType::rolled_back: r.rolled_back = true; break;
+    case EventType::finished:
+      t.finished = outcome_of_phase(d.value("outcome", ""));
+      if (d.contains("runId")) r.run_id = d.value("runId", "");
+      r.message = e.message;
+      if (!t.ended) t.ended = at;
+      break;
+    default: break;
+  }
+}
+
+// The run's own last word, else the error the apply ended with.
+void decide_outcome(const Tally& t, const Status& end, RunReport& r) {
+  const auto as_error = [&] {
+    r.outcome = ReportOutcome::error, r.error_kind = to_string(end.error().kind), r.message = end.error().message;
+  };
+  const bool run_ended_it = end.ok() || end.error().kind == ErrorKind::gate_failed ||
+                            end.error().kind == ErrorKind::aborted || end.error().kind == ErrorKind::timeout;
+  if (!run_ended_it)
+    as_error();
+  else if (t.finished)
+    r.outcome = *t.finished;
+  else if (t.paused_on_failure)
+    r.outcome = ReportOutcome::paused_on_failure;
+  else if (!end.ok())
+    as_error();
+  else if (t.dry)
+    r.outcome = ReportOutcome::previewed;
+  else
+    r.outcome = t.handed_over ? ReportOutcome::handed_over : ReportOutcome::succeeded;
+  if (r.message.empty()) r.message = end.ok() ? std::string(to_string(r.outcome)) : end.error().message;
+}
+
+std::string step_result(const Tally& t, const RunReport& r, int n) {
+  const int last = t.current;
+  if (t.step_start.count(n)) {
+    if (n == last) return last_step_result(r.outcome);
+    if (t.dry) return "previewed";
+    return t.promoted.count(n) ? "promoted" : "passed";
+  }
+  if (n < t.resumed_at) return "done earlier";
+  return n < last ? "skipped" : "not run";
+}
+
+void lay_out_steps(const Tally& t, const plan::Plan& plan, RunReport& r) {
+  const std::vector<PlannedStep> planned = plan_steps(plan, t.replicas);
+  for (size_t i = 0; i < planned.size(); ++i) {
+    const int n = static_cast<int>(i);
+    StepReport s;
+    s.index = n;
+    s.title = t.titles.count(n) ? t.titles.at(n) : planned[i].title;
+    s.action = action_of(planned[i]);
+    s.setting = setting_of(planned[i], plan, t.replicas);
+    s.result = step_result(t, r, n);
+    if (auto start = t.step_start.find(n); start != t.step_start.end()) {
+      s.started = start->second;
+      auto next = std::next(start);
+      s.ended = next != t.step_start.end() ? next->second : t.ended.value_or(r.finished);
+      if (n == t.current && r.outcome != ReportOutcome::succeeded && r.outcome != ReportOutcome::previewed)
+        s.message = r.message;
+    }
+    r.steps.push_back(std::move(s));
+  }
+}
+
+}  // namespace
+
 RunReport RunRecorder::report(const Status& end, const std::string& fallback_name) const {
   std::lock_guard lock(mu_);
   RunReport r;
@@ -164,115 +292,11 @@ RunReport RunRecorder::report(const Status& end, const std::string& fallback_nam
   if (plan_) r.strategy = plan::to_string(plan_->strategy), r.target = plan::target_key(plan_->target);
   r.started = created_;
   r.finished = clock_.wall();
-  int replicas = 0, current = -1, resumed_at = -1;
-  std::optional<ReportOutcome> finished;
-  bool handed_over = false, paused_on_failure = false, dry = false;
-  std::map<int, std::string> titles;
-  std::map<int, WallTime> step_start;
-  std::map<int, bool> promoted;
-  std::vector<std::string> changed;
-  for (const auto& [e, at] : seen_) {
-    const json& d = e.data;
-    switch (e.type) {
-      case EventType::run_started:
-      case EventType::run_resumed:
-        r.started = at;
-        r.run_id = d.value("runId", "");
-        replicas = d.value("replicas", 0);
-        if (e.type == EventType::run_resumed) resumed_at = d.value("step", -1);
-        break;
-      case EventType::step_started:
-        current = d.value("step", current);
-        titles[current] = d.value("title", "");
-        step_start[current] = at;
-        dry = dry || d.value("dryRun", false);
-        break;
-      case EventType::promoted: promoted[current] = true; break;
-      case EventType::gate_measured: {
-        GateReport g{d.value("gate", ""),
-                     current,
-                     d.value("where", "") == "background",
-                     d.value("dryRun", false),
-                     d.value("verdict", ""),
-                     std::nullopt,
-                     d.value("condition", ""),
-                     d.value("detail", ""),
-                     at};
-        if (d.contains("value") && d["value"].is_number()) g.value = d["value"].get<double>();
-        if (g.condition.empty() && plan_)
-          if (const auto* gate = plan_->find_gate(g.gate)) g.condition = gate_condition(*gate);
-        r.gates.push_back(std::move(g));
-        break;
-      }
-      case EventType::object_patched: {
-        const json& o = d.value("object", json::object());
-        const std::string key = o.value("kind", "") + "/" + o.value("name", "");
-        if (std::find(changed.begin(), changed.end(), key) == changed.end()) changed.push_back(key);
-        break;
-      }
-      case EventType::paused: {
-        const std::string reason = d.value("reason", "");
-        if (e.message.find("--until-pause") != std::string::npos) handed_over = true;
-        if (reason == "GateFailed") paused_on_failure = true, r.message = e.message;
-        break;
-      }
-      case EventType::rolling_back: r.rollback_reason = d.value("reason", ""); break;
-      case EventType::rolled_back: r.rolled_back = true; break;
-      case EventType::finished:
-        finished = outcome_of_phase(d.value("outcome", ""));
-        if (d.contains("runId")) r.run_id = d.value("runId", "");
-        r.message = e.message;
-        break;
-      default: break;
-    }
-  }
-  if (r.rolled_back) r.restored = changed;
-  // The outcome: the run's own last word, else the error the apply ended with.
-  if (!end.ok() && end.error().kind != ErrorKind::gate_failed && end.error().kind != ErrorKind::aborted &&
-      end.error().kind != ErrorKind::timeout) {
-    r.outcome = ReportOutcome::error, r.error_kind = to_string(end.error().kind), r.message = end.error().message;
-  } else if (finished) {
-    r.outcome = *finished;
-  } else if (paused_on_failure) {
-    r.outcome = ReportOutcome::paused_on_failure;
-  } else if (!end.ok()) {
-    r.outcome = ReportOutcome::error, r.error_kind = to_string(end.error().kind), r.message = end.error().message;
-  } else {
-    r.outcome = dry ? ReportOutcome::previewed : handed_over ? ReportOutcome::handed_over : ReportOutcome::succeeded;
-  }
-  if (r.message.empty()) r.message = end.ok() ? std::string(to_string(r.outcome)) : end.error().message;
-
-  std::vector<PlannedStep> planned;
-  if (plan_) planned = plan_steps(*plan_, replicas);
-  const int last = current;
-  for (size_t i = 0; i < planned.size(); ++i) {
-    const int n = static_cast<int>(i);
-    StepReport s{n,
-                 titles.count(n) ? titles[n] : planned[i].title,
-                 action_of(planned[i]),
-                 setting_of(planned[i], *plan_, replicas),
-                 "",
-                 std::nullopt,
-                 std::nullopt,
-                 ""};
-    if (step_start.count(n)) {
-      s.started = step_start[n];
-      auto next = step_start.upper_bound(n);
-      s.ended = next != step_start.end() ? next->second : r.finished;
-      if (n < last) s.result = promoted[n] ? "promoted" : "passed";
-      if (n < last && dry) s.result = "previewed";
-      if (n == last) s.result = last_step_result(r.outcome);
-      if (n == last && r.outcome != ReportOutcome::succeeded && r.outcome != ReportOutcome::previewed)
-        s.message = r.message;
-    } else if (n < resumed_at) {
-      s.result = "done earlier";
-    } else if (n < last) {
-      s.result = "skipped";
-    } else {
-      s.result = "not run";
-    }
-    r.steps.push_back(std::move(s));
-  }
+  Tally t;
+  for (const auto& seen : seen_) count(seen, t, r, plan_);
+  if (r.rolled_back) r.restored = t.changed;
+  decide_outcome(t, end, r);
+  if (plan_) lay_out_steps(t, *plan_, r);
   return r;
 }
 

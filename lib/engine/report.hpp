@@ -74,6 +74,12 @@ struct RunReport {
 // What a gate asks, in one line: its conditions, compare and sequential settings, or the probe.
 std::string gate_condition(const plan::Gate& gate);
 
+// An event as the recorder saw it, with the wall-clock time it arrived.
+struct SeenEvent {
+  Event event;
+  std::chrono::system_clock::time_point at;
+};
+
 // The tee: records, then forwards every event to `next`. Safe to emit from several threads.
 class RunRecorder : public EventSink {
  public:
@@ -86,17 +92,13 @@ class RunRecorder : public EventSink {
   RunReport report(const Status& end, const std::string& fallback_name) const;
 
  private:
-  struct Seen {
-    Event event;
-    std::chrono::system_clock::time_point at;
-  };
   Clock& clock_;
   EventSink* next_;
   std::optional<plan::Plan> plan_;
   std::string plan_hash_;
   std::chrono::system_clock::time_point created_;
   mutable std::mutex mu_;
-  std::vector<Seen> seen_;
+  std::vector<SeenEvent> seen_;
 };
 
 std::string junit_xml(const RunReport& report);
