@@ -120,10 +120,12 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
   apply->add_flag("--until-pause", b.apply.until_pause, "Return with exit 0 when the plan reaches a manual pause");
   b.file_options[apply->add_option("--junit", b.apply.junit,
                                    "Write a JUnit XML report (a test case per step and per gate evaluation) to "
-                                   "FILE when the apply ends, whatever the outcome")] = true;
+                                   "FILE when the apply ends, whatever the outcome")
+                     ->type_name("FILE")] = true;
   b.file_options[apply->add_option("--summary", b.apply.summary,
                                    "Append a Markdown summary (outcome, steps, gates, rollback) to FILE when the "
-                                   "apply ends, e.g. \"$GITHUB_STEP_SUMMARY\"")] = true;
+                                   "apply ends, e.g. \"$GITHUB_STEP_SUMMARY\"")
+                     ->type_name("FILE")] = true;
   b.file_args[apply] = true;
   apply->callback([&b] { b.action = [&b](Terminal& t) { return plan_apply(b.global, b.apply, t); }; });
 }

@@ -47,6 +47,8 @@ const std::map<std::string, std::vector<Example>>& table() {
        {{"Run a plan, asking before the first change", "rollout plan apply plans/inferencepool-blue-green.yaml"},
         {"In CI: no prompt, one JSON event per line, a 30-minute deadline",
          "rollout plan apply --yes -o json --timeout 30m plan.yaml"},
+        {"In a GitHub Actions job: a JUnit report, and a summary on the job's page",
+         "rollout plan apply --yes -o json --junit rollout-junit.xml --summary \"$GITHUB_STEP_SUMMARY\" plan.yaml"},
         {"Print what would change, change nothing", "rollout plan apply --dry-run plan.yaml"},
         {"Also have the API server check every change (dryRun=All)", "rollout plan apply --dry-run=server plan.yaml"},
         {"Stop at the first manual pause and leave the rest to `rollout promote`",
