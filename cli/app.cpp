@@ -2,6 +2,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <csignal>
 #include <functional>
 #include <iostream>
@@ -10,12 +11,16 @@
 #include "cli/command_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/help_examples.hpp"
 
 namespace rollout::cli {
 
 namespace {
 
 const std::vector<std::string> kOutputFormats = {"text", "json"};
+const char* const kDescription =
+    "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
+    "rollouts gated on health and metrics, with automatic rollback.";
 
 // Everything the parser fills in, and the handler the chosen command runs.
 struct Bindings {
@@ -65,9 +70,17 @@ void add_global_flags(CLI::App& app, Bindings& b) {
   app.add_flag("-v,--verbose", g.verbosity, "More detail on standard error (repeat for more)");
 }
 
+// "plan validate" for that command: the key of cli/help_examples.cpp's table.
+std::string command_path(const CLI::App* app) {
+  if (app->get_parent() == nullptr) return "";
+  std::string parent = command_path(app->get_parent());
+  return parent.empty() ? app->get_name() : parent + " " + app->get_name();
+}
+
 CLI::App* add_command(CLI::App* parent, const std::string& name, const std::string& description) {
   auto* c = parent->add_subcommand(name, description);
-  c->footer("Global flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
+  c->footer(examples_text(help_examples(command_path(c))) +
+            "\nGlobal flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
   return c;
 }
 
@@ -94,16 +107,6 @@ void add_plan_new(CLI::App* plan, Bindings& b) {
   c->add_option("--leader-worker-set", o.leader_worker_set, "rolling: the LeaderWorkerSet to update");
   c->add_option("--deployment", o.deployment, "rolling: the Deployment to update");
   c->add_option("--image", o.image, "rolling: the new image of the model-server containers");
-  c->footer(
-      "Examples:\n"
-      "  rollout plan new blueGreen --route llm-route --canary vllm-llama3-8b-instruct-new -f bg.yaml\n"
-      "  rollout plan new blueGreen --model-route llama\n"
-      "  rollout plan new loraCanary --inference-model food-review --adapter food-review-2 -f lora.yaml\n"
-      "  rollout plan new loraCanary --rewrite food-review-rewrite --adapter food-review-2\n"
-      "  rollout plan new rolling --model-serving llama3-8b-instruct --image vllm/vllm-openai:v0.10.2\n"
-      "  rollout plan new rolling --deployment vllm-llama3-8b-instruct -n team-a -f rolling.yaml --force\n"
-      "Exit 2 when the object is missing or the flags do not fit the strategy; nothing is written then.\n"
-      "Global flags: --kubeconfig, --context, -n/--namespace, --state-dir, --color, -v (see rollout --help).");
   c->callback([&b] { b.action = [&b](Terminal& t) { return plan_new(b.global, b.plan_new, t); }; });
 }
 
@@ -144,6 +147,14 @@ void add_plan_commands(CLI::App& app, Bindings& b) {
   apply->add_option("--timeout", b.apply.timeout,
                     "Overall deadline, e.g. 30m; exit 5 (after rolling back) when passed");
   apply->add_flag("--until-pause", b.apply.until_pause, "Return with exit 0 when the plan reaches a manual pause");
+  b.file_options[apply->add_option("--junit", b.apply.junit,
+                                   "Write a JUnit XML report (a test case per step and per gate evaluation) to "
+                                   "FILE when the apply ends, whatever the outcome")
+                     ->type_name("FILE")] = true;
+  b.file_options[apply->add_option("--summary", b.apply.summary,
+                                   "Append a Markdown summary (outcome, steps, gates, rollback) to FILE when the "
+                                   "apply ends, e.g. \"$GITHUB_STEP_SUMMARY\"")
+                     ->type_name("FILE")] = true;
   b.file_args[apply] = true;
   apply->callback([&b] { b.action = [&b](Terminal& t) { return plan_apply(b.global, b.apply, t); }; });
 }
@@ -258,6 +269,11 @@ void add_misc_commands(CLI::App& app, Bindings& b) {
   auto* version = add_command(&app, "version", "Print the version of rollout");
   add_output(b, version, b.version.output, "a JSON object");
   version->callback([&b] { b.action = [&b](Terminal& t) { return print_version(b.version, t); }; });
+
+  // Hidden: for packagers and `rollout man | man -l -`; docs/rollout.1 is its output.
+  auto* man = add_command(&app, "man", "Print the manual page rollout(1) (roff)");
+  man->group("");
+  man->callback([&b] { b.action = [](Terminal& t) { return print_man_page(t); }; });
 }
 
 void build_app(CLI::App& app, Bindings& b) {
@@ -269,9 +285,25 @@ void build_app(CLI::App& app, Bindings& b) {
   add_control_commands(app, b);
   add_sandbox_commands(app, b);
   add_misc_commands(app, b);
-  app.footer(
-      "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
-      "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+  app.footer(examples_text(help_examples("")) + "\n" +
+             "Exit codes: 0 done, 1 internal error, 2 usage error or invalid plan, 3 gate failed (rolled back),\n"
+             "4 aborted, 5 deadline exceeded, 6 infrastructure unreachable, 7 locked by another apply.");
+}
+
+// A positional argument as the synopsis shows it: FILE..., NAME, bash|zsh|fish.
+OptionInfo describe_argument(const CLI::Option& opt, const Bindings& b) {
+  OptionInfo a;
+  auto c = b.choices.find(&opt);
+  std::string shown = c != b.choices.end() ? "" : opt.get_name();
+  if (c != b.choices.end())
+    for (const auto& v : c->second) shown += (shown.empty() ? "" : "|") + v;
+  else
+    for (auto& ch : shown) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (shown == "FILES") shown = "FILE";
+  if (opt.get_items_expected_max() > 1) shown += "...";
+  a.names = {shown};
+  a.description = opt.get_description();
+  return a;
 }
 
 CommandInfo describe(const CLI::App& app, const Bindings& b) {
@@ -279,10 +311,12 @@ CommandInfo describe(const CLI::App& app, const Bindings& b) {
   info.name = app.get_name();
   info.description = app.get_description();
   info.file_args = b.file_args.count(&app) > 0;
+  info.examples = help_examples(command_path(&app));
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_positional()) {
       auto c = b.choices.find(opt);
       if (c != b.choices.end()) info.arg_choices = c->second;
+      info.arguments.push_back(describe_argument(*opt, b));
       continue;
     }
     OptionInfo o;
@@ -291,19 +325,20 @@ CommandInfo describe(const CLI::App& app, const Bindings& b) {
     o.description = opt->get_description();
     o.takes_value = opt->get_items_expected_max() != 0;
     o.optional_value = o.takes_value && opt->get_items_expected_min() == 0;
+    if (o.takes_value) o.value_name = opt->get_type_name();
     if (auto c = b.choices.find(opt); c != b.choices.end()) o.choices = c->second;
     o.file_value = b.file_options.count(opt) > 0;
     info.options.push_back(o);
   }
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    info.subcommands.push_back(describe(*sub, b));
+    if (!sub->get_group().empty()) info.subcommands.push_back(describe(*sub, b));
   return info;
 }
 
 }  // namespace
 
 CommandInfo command_tree() {
-  CLI::App app("rollout", "rollout");
+  CLI::App app(kDescription, "rollout");
   Bindings b;
   build_app(app, b);
   return describe(app, b);
@@ -314,10 +349,7 @@ int run(int argc, char** argv) {
   // be an error on that connection, not SIGPIPE killing the whole process: OpenSSL writes with
   // plain write(2), so no MSG_NOSIGNAL protects TLS connections.
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app(
-      "Rollout orchestrator for LLM inference services: rolling, blue-green and LoRA canary "
-      "rollouts gated on health and metrics, with automatic rollback.",
-      "rollout");
+  CLI::App app(kDescription, "rollout");
   Bindings b;
   build_app(app, b);
   try {

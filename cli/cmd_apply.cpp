@@ -18,6 +18,7 @@
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
 #include "engine/file_store.hpp"
+#include "engine/report.hpp"
 #include "plan/loader.hpp"
 
 namespace rollout::cli {
@@ -103,11 +104,13 @@ class KeyOffer {
   std::thread thread_;
 };
 
+// `report`, when --junit or --summary asked for one, sees every event before the renderer does.
 Status run_engine(const GlobalOptions& g, const std::string& file, engine::ApplySettings settings, RenderMode mode,
-                  bool ask, Terminal& t) {
+                  bool ask, Terminal& t, engine::RunRecorder* report = nullptr) {
   auto loaded = load_one(file, t);
   if (!loaded.ok()) return loaded.error();
   const plan::Plan& p = loaded->plan;
+  if (report) report->set_plan(p, loaded->hash);
   // A local target lives on this machine: no cluster, and its state in the state dir.
   const bool local = std::holds_alternative<plan::LocalTarget>(p.target);
   auto client = local ? Result<std::unique_ptr<k8s::Client>>(no_cluster_client()) : connect(g, t);
@@ -121,7 +124,14 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   if (local && settings.mode == engine::ExecMode::apply)
     if (auto s = static_cast<engine::FileStore&>(*store).keep_plan(loaded->hash, loaded->bytes); !s.ok()) return s;
   auto sink = make_renderer(mode, t, g.verbosity);
-  engine::Seams seams{**client, *sink, {}};
+  if (report) report->forward_to(sink.get());
+  struct Unhook {  // the renderer goes away with this function
+    engine::RunRecorder* r;
+    ~Unhook() {
+      if (r) r->forward_to(nullptr);
+    }
+  } unhook{report};
+  engine::Seams seams{**client, report ? static_cast<engine::EventSink&>(*report) : *sink, {}};
   seams.store = store.get();
   seams.state_dir = g.state_dir;
   std::optional<KeyOffer> keys;
@@ -149,7 +159,22 @@ Status plan_apply(const GlobalOptions& g, const ApplyOptions& o, Terminal& t) {
   RenderMode mode = o.output == "json" ? RenderMode::json : RenderMode::text;
   if (settings.mode != engine::ExecMode::apply && mode == RenderMode::text) mode = RenderMode::diff;
   const bool ask = settings.mode == engine::ExecMode::apply && !o.yes && t.interactive && o.output != "json";
-  return run_engine(g, o.file, settings, mode, ask, t);
+  if (o.junit.empty() && o.summary.empty()) return run_engine(g, o.file, settings, mode, ask, t);
+  if (auto s = engine::check_report_paths(o.junit, o.summary); !s.ok()) return s;
+  // Written however the apply ends: an outcome, or an error before or during the run.
+  engine::RunRecorder report(system_clock());
+  Status end = ok_status();
+  try {
+    end = run_engine(g, o.file, settings, mode, ask, t, &report);
+  } catch (const std::exception& e) {  // a bug: reported as the internal error it is, then escalated
+    (void)engine::write_reports(report.report(make_error(ErrorKind::internal, e.what()), o.file), o.junit, o.summary);
+    throw;
+  }
+  if (auto w = engine::write_reports(report.report(end, o.file), o.junit, o.summary); !w.ok()) {
+    if (end.ok()) return w;
+    t.err << "error: " << w.error().message << "\n";
+  }
+  return end;
 }
 
 Status plan_diff(const GlobalOptions& g, const DiffOptions& o, Terminal& t) {

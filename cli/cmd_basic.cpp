@@ -1,4 +1,4 @@
-// Handlers of the commands that need no cluster: version, completion, plan validate.
+// Handlers of the commands that need no cluster: version, completion, man, plan validate.
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -32,6 +32,11 @@ Status print_completion(const CompletionOptions& o, Terminal& t) {
     t.out << zsh_completion(tree);
   else
     t.out << fish_completion(tree);
+  return ok_status();
+}
+
+Status print_man_page(Terminal& t) {
+  t.out << man_page(command_tree());
   return ok_status();
 }
 

@@ -11,6 +11,7 @@ namespace rollout::cli {
 Status plan_validate(const GlobalOptions& g, const ValidateOptions& o, Terminal& t);
 Status print_version(const VersionOptions& o, Terminal& t);
 Status print_completion(const CompletionOptions& o, Terminal& t);
+Status print_man_page(Terminal& t);
 Status sandbox_up(const SandboxUpOptions& o, Terminal& t);
 Status list_rollouts(const GlobalOptions& g, const ListOptions& o, Terminal& t);
 Status sandbox_model_server(const ModelServerOptions& o, Terminal& t);

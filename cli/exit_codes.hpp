@@ -1,6 +1,8 @@
 // The exit codes of SPEC.md section 2, and the one mapping from error kinds to them.
 #pragma once
 
+#include <vector>
+
 #include "util/result.hpp"
 
 namespace rollout::cli {
@@ -17,5 +19,12 @@ enum ExitCode : int {
 };
 
 int exit_code_for(ErrorKind kind);
+
+// What each exit code means, as SPEC.md's table says (for the man page's EXIT STATUS).
+struct ExitCodeMeaning {
+  int code;
+  const char* meaning;
+};
+const std::vector<ExitCodeMeaning>& exit_code_meanings();
 
 }  // namespace rollout::cli

@@ -45,6 +45,8 @@ struct ApplyOptions {
   std::string output = "text";
   std::string timeout;
   bool until_pause = false;
+  std::string junit;    // --junit FILE: JUnit XML written when the apply ends
+  std::string summary;  // --summary FILE: Markdown appended when the apply ends
 };
 
 struct StatusOptions {

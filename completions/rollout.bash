@@ -8,7 +8,7 @@ _rollout() {
     w="${COMP_WORDS[i]}"
     case "$w" in
       --*=*) continue ;;
-      --adapter|--adapter-source|--address|--canary|--color|--context|--data-dir|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--file|--gateway-port|--generation|--host|--image|--inference-model|--itl|--kubeconfig|--kubeconfig-out|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--on-sigterm|--output|--port|--rewrite|--route|--shutdown-timeout|--startup|--state-dir|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-f|-n|-o) ((i++)); continue ;;
+      --adapter|--adapter-source|--address|--canary|--color|--context|--data-dir|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--file|--gateway-port|--generation|--host|--image|--inference-model|--itl|--junit|--kubeconfig|--kubeconfig-out|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--on-sigterm|--output|--port|--rewrite|--route|--shutdown-timeout|--startup|--state-dir|--summary|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-f|-n|-o) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${path:+$path }$w" in
@@ -21,7 +21,7 @@ _rollout() {
     --on-sigterm) COMPREPLY=($(compgen -W "drain abort" -- "$cur")); return ;;
     --output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    --data-dir|--file|--kubeconfig|--kubeconfig-out|--state-dir|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --data-dir|--file|--junit|--kubeconfig|--kubeconfig-out|--state-dir|--summary|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --adapter|--adapter-source|--address|--canary|--context|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--image|--inference-model|--itl|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--port|--rewrite|--route|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
   esac
   case "$path" in
@@ -30,7 +30,7 @@ _rollout() {
     "plan validate") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
     "plan new") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -f --file --force --name --route --model-route --canary --inference-model --rewrite --adapter --adapter-source --model-serving --model-infer --leader-worker-set --deployment --image"; args="blueGreen loraCanary rolling" ;;
     "plan diff") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output"; files=1 ;;
-    "plan apply") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --dry-run -y --yes -o --output --timeout --until-pause"; files=1 ;;
+    "plan apply") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --dry-run -y --yes -o --output --timeout --until-pause --junit --summary"; files=1 ;;
     "status") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -w --watch -o --output" ;;
     "promote") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --full" ;;
     "abort") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;

@@ -60,6 +60,8 @@ complete -c rollout -n '__fish_seen_subcommand_from apply' -s y -l yes -d 'Do no
 complete -c rollout -n '__fish_seen_subcommand_from apply' -s o -l output -x -a 'text json' -d 'Output format: text, or json (one JSON event per line)'
 complete -c rollout -n '__fish_seen_subcommand_from apply' -l timeout -x -d 'Overall deadline, e.g. 30m; exit 5 (after rolling back) when passed'
 complete -c rollout -n '__fish_seen_subcommand_from apply' -l until-pause -d 'Return with exit 0 when the plan reaches a manual pause'
+complete -c rollout -n '__fish_seen_subcommand_from apply' -l junit -r -F -d 'Write a JUnit XML report (a test case per step and per gate evaluation) to FILE '
+complete -c rollout -n '__fish_seen_subcommand_from apply' -l summary -r -F -d 'Append a Markdown summary (outcome, steps, gates, rollback) to FILE when the app'
 complete -c rollout -n '__fish_seen_subcommand_from status' -s h -l help -d 'Print this help message and exit'
 complete -c rollout -n '__fish_seen_subcommand_from status' -l help-all -d 'Print help for every command'
 complete -c rollout -n '__fish_seen_subcommand_from status' -s w -l watch -d 'Keep watching and print every change'

@@ -130,7 +130,10 @@ Result<bool> Run::start_or_resume() {
     emit(EventType::run_resumed,
          fmt::format("resuming rollout {} at step {}/{} ({})", plan_.name, state_.step + 1, state_.steps,
                      to_string(state_.phase)),
-         {{"runId", state_.run_id}, {"step", state_.step}, {"phase", to_string(state_.phase)}});
+         {{"runId", state_.run_id},
+          {"step", state_.step},
+          {"phase", to_string(state_.phase)},
+          {"replicas", state_.replicas}});
     return true;
   }
   if (snap->state && snap->state->phase == Phase::Succeeded && snap->state->plan_hash == settings_.plan_hash) {
@@ -152,7 +155,7 @@ Result<bool> Run::start_or_resume() {
   state_.phase = Phase::Progressing;
   if (auto s = save(); !s.ok()) return s.error();
   emit(EventType::run_started, fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),
-       {{"runId", state_.run_id}, {"steps", steps_.size()}});
+       {{"runId", state_.run_id}, {"steps", steps_.size()}, {"replicas", state_.replicas}});
   return true;
 }
 

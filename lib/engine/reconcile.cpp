@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "engine/report.hpp"
 #include "engine/run.hpp"
 #include "util/timestamp.hpp"
 
@@ -261,6 +262,7 @@ Run::Tick Run::gates_due() {
       GateMeasurement record{gate.name, where, now_text(), gates::to_string(m.verdict), m.value, m.message};
       state_.measurements.push_back(record);
       json data = {{"gate", gate.name}, {"verdict", record.verdict}, {"where", where}, {"detail", m.message}};
+      data["condition"] = gate_condition(gate);  // what CI reports show beside the value
       if (m.value) data["value"] = *m.value;
       if (gate.dry_run) data["dryRun"] = true;
       // A gate that is both a background gate and the step's is measured by both trackers: say which.

@@ -122,8 +122,11 @@ HttpResponse ModelServerSim::health(const HttpRequest&) {
   return text(ready() ? 200 : 503, "");
 }
 
+// vLLM: vllm/entrypoints/openai/api_server.py, show_version(): {"version": VLLM_VERSION}, the
+// package version ("0.10.2"), not the image tag ("v0.10.2").
 HttpResponse ModelServerSim::version(const HttpRequest&) {
-  return HttpResponse{200, "application/json", json{{"version", knobs_.version}}.dump(), {}};
+  const std::string& v = knobs_.server_version.empty() ? knobs_.version : knobs_.server_version;
+  return HttpResponse{200, "application/json", json{{"version", v}}.dump(), {}};
 }
 
 HttpResponse ModelServerSim::models(const HttpRequest&) {

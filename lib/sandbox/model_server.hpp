@@ -31,7 +31,8 @@ namespace rollout::sandbox {
 
 struct ModelKnobs {
   std::string model;                   // the base model: its id in /v1/models and its model_name label
-  std::string version = "0.0.0";       // GET /version, and system_fingerprint in completions
+  std::string version = "0.0.0";       // the version label: system_fingerprint, metrics, gateway headers
+  std::string server_version;          // GET /version when it differs from the label (pods: image v0.10.2 -> 0.10.2)
   double error_rate = 0;               // share of inference requests that fail with 500
   Duration ttft{50};                   // median time to first token
   Duration itl{10};                    // median inter-token latency

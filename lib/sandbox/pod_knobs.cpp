@@ -68,7 +68,11 @@ PodKnobs knobs_of(const json& pod) {
     const json& c = containers[0];
     std::string image = c.value("image", "");
     if (auto colon = image.rfind(':'); colon != std::string::npos && image.find('/', colon) == std::string::npos)
+    {
       k.version = image.substr(colon + 1);
+      if (k.version.size() > 1 && k.version[0] == 'v' && std::isdigit(static_cast<unsigned char>(k.version[1])))
+        k.server_version = k.version.substr(1);
+    }
     const json args = c.value("args", json::array());
     for (size_t i = 0; i + 1 < args.size(); ++i)
       if (args[i] == "--model" && args[i + 1].is_string()) k.model = args[i + 1];
@@ -86,7 +90,7 @@ PodKnobs knobs_of(const json& pod) {
   k.crash_on_start = get("crash-on-start") == "true";
   if (auto v = get("error-rate"); !v.empty()) k.error_rate = std::strtod(v.c_str(), nullptr);
   if (auto v = get("model"); !v.empty()) k.model = v;
-  if (auto v = get("version"); !v.empty()) k.version = v;
+  if (auto v = get("version"); !v.empty()) k.version = v, k.server_version.clear();
   if (auto v = get("adapter-error-rate"); !v.empty()) k.adapter_error_rate = adapter_rates(v);
   return k;
 }

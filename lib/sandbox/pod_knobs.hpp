@@ -35,6 +35,9 @@ struct PodKnobs {
   Duration itl{10};
   std::string model = "sandbox-model";
   std::string version = "v1";
+  // What GET /version reports: vLLM's own version string, which its image tags carry with a "v"
+  // (vllm/vllm-openai:v0.10.2 answers {"version": "0.10.2"}). Empty: the version label.
+  std::string server_version;
   bool runtime_lora = false;
   std::vector<std::pair<std::string, std::string>> lora_modules;
   std::map<std::string, double> adapter_error_rate;

@@ -42,3 +42,12 @@ TEST_CASE("a pod serves its --lora-modules adapters from the start", "[sandbox][
   CHECK(k.lora_modules[1] == std::pair<std::string, std::string>{"b", "/adapters/b"});
   CHECK(k.model == "m");
 }
+
+TEST_CASE("GET /version reports vLLM's package version, not the image tag", "[sandbox][knobs]") {
+  auto k = knobs_of(pod_with_env(json::array()));  // vllm/vllm-openai:v0.8.5
+  CHECK(k.version == "v0.8.5");                     // the version label stays the tag
+  CHECK(k.server_version == "0.8.5");
+  k = knobs_of(pod_with_env(json::array(), {{"sandbox.rollout.dev/version", "v2"}}));
+  CHECK(k.version == "v2");
+  CHECK(k.server_version.empty());  // an explicit label is what /version says
+}

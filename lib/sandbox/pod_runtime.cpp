@@ -13,6 +13,7 @@ std::shared_ptr<ModelServerSim> PodRuntimes::ensure(const nlohmann::json& pod) {
   ModelKnobs m;
   m.model = k.model;
   m.version = k.version;
+  m.server_version = k.server_version;
   m.error_rate = k.error_rate;
   m.ttft = k.ttft;
   m.itl = k.itl;

@@ -4,7 +4,7 @@ set -u
 rollout=$1
 src=$2
 . "$src/tests/require.sh"
-require zsh:zsh fish:fish
+require zsh:zsh fish:fish groff:groff-base man:man-db
 pass=0 fail=0
 check() {  # check NAME EXPECTED_EXIT COMMAND...
   local name=$1 want=$2; shift 2
@@ -52,10 +52,51 @@ contains "apply --help lists --until-pause" "--until-pause" "$rollout" plan appl
 contains "top-level help lists exit codes" "7 locked by another apply" "$rollout" --help
 contains "global flags in help" "--kubeconfig" "$rollout" status --help
 
+# Every command's --help ends with examples: the commands as the man page lists them (so a new
+# command is covered without editing this list), and rollout itself.
+mapfile -t cmds < <("$rollout" man | sed -n '/^\.SH COMMANDS/,/^\.SH EXAMPLES/s/^\.SS "\\fB\(.*\)/\1/p' |
+                    sed 's/\\fR.*//; s/\\-/-/g; s/^rollout *//')
+if ((${#cmds[@]} >= 16)); then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: the man page lists ${#cmds[@]} commands: ${cmds[*]}"; fi
+for cmd in "" "${cmds[@]}"; do
+  # shellcheck disable=SC2086
+  contains "rollout $cmd --help has examples" "Examples:" "$rollout" $cmd --help
+  # shellcheck disable=SC2086
+  contains "rollout $cmd --help examples run rollout $cmd" "  rollout $cmd" "$rollout" $cmd --help
+done
+
+# Every flag an example uses is one the command it runs takes (or a global one), so examples do
+# not outlive a renamed flag or show one that has not landed.
+global_help=$("$rollout" --help | sed '/^Examples:/,$d')
+for cmd in "" "${cmds[@]}"; do
+  # shellcheck disable=SC2086
+  while read -r line; do
+    words=$(sed 's/^.*rollout //; s/ [|>].*//' <<<"$line")
+    run=""  # the longest command path the example starts with
+    for c in "${cmds[@]}"; do [[ "$words " == "$c "* && ${#c} -gt ${#run} ]] && run=$c; done
+    # shellcheck disable=SC2086
+    run_help=$("$rollout" $run --help | sed '/^Examples:/,$d')  # its options, not its examples
+    for flag in $(grep -oE '(^| )--?[a-z][a-z-]*' <<<"$words"); do
+      if grep -qE -- "(^|[ ,])$flag([ ,=]|$)" <<<"$run_help$global_help"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: the example '$line' of 'rollout $cmd --help' uses $flag, which 'rollout $run' lacks"
+      fi
+    done
+  done < <("$rollout" $cmd --help | sed -n '/^Examples:/,/^Global flags\|^Exit codes/p' | grep -E '^  ([^#].*)?rollout ')
+done
+
+# The committed man page is what the binary generates, and it renders without warnings.
+check "docs/rollout.1 is up to date (regenerate: cmake --build build --target update_generated_docs)" 0 diff <("$rollout" man) docs/rollout.1
+out=$(groff -ww -z -man docs/rollout.1 2>&1)
+if [[ -z $out ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: groff warns about docs/rollout.1:"; echo "$out" | head; fi
+for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS EXAMPLES "EXIT STATUS" ENVIRONMENT FILES "SEE ALSO"; do
+  contains "the man page has $section" "$section" env MANWIDTH=100 man -l docs/rollout.1
+done
+contains "the man page lists model-server's options" "--on-sigterm drain|abort" env MANWIDTH=100 man -l docs/rollout.1
+contains "the man page lists exit code 7" "another apply holds this rollout's lock" env MANWIDTH=100 man -l docs/rollout.1
+
 # The committed completion scripts are what the binary generates, and they load.
 for shell in bash zsh fish; do
   case $shell in bash) f=completions/rollout.bash ;; zsh) f=completions/_rollout ;; fish) f=completions/rollout.fish ;; esac
-  check "completions/$shell is up to date" 0 diff <("$rollout" completion $shell) "$f"
+  check "completions/$shell is up to date (regenerate: cmake --build build --target update_generated_docs)" 0 diff <("$rollout" completion $shell) "$f"
 done
 check "bash completion loads" 0 bash -c "source completions/rollout.bash && complete -p rollout"
 out=$(bash -c 'source completions/rollout.bash; COMP_WORDS=(rollout plan ""); COMP_CWORD=2; _rollout; echo "${COMPREPLY[*]}"')

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""plans/schema.json accepts every shipped plan and rejects the bad plans whose errors are
+"""plans/schema.json accepts every shipped plan (plans/ and the demo's examples/demo/) and rejects the bad plans whose errors are
 structural (unknown or missing fields, wrong types, out-of-range values, bad enum values),
 so editors using the schema agree with `rollout plan validate`."""
 import glob
@@ -28,7 +28,7 @@ def report(ok, what):
         print("FAIL:", what)
 
 
-for path in sorted(glob.glob(os.path.join(src, "plans/*.yaml"))):
+for path in sorted(glob.glob(os.path.join(src, "plans/*.yaml")) + glob.glob(os.path.join(src, "examples/demo/*.yaml"))):
     for doc in yaml.safe_load_all(open(path)):
         errors = [e.message for e in validator.iter_errors(doc)]
         report(not errors, f"{path} is valid but the schema says: {errors[:3]}")
