@@ -23,6 +23,8 @@ ROLLOUT_PACKAGES=(
   python3-kubernetes
   # local replicas: real load balancers on loopback, a load generator, the HAProxy admin socket by hand
   nginx-light haproxy hey socat
+  # tests/tui: the live view captured from a real terminal
+  tmux
 )
 # The kubectl suites need a kubectl: any on PATH will do (build machines have v1.32); without
 # one, Debian's kubernetes-client (an older kubectl, v1.20).

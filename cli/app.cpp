@@ -174,7 +174,9 @@ void add_control_commands(CLI::App& app, Bindings& b) {
   auto* status = add_command(&app, "status", "Show where a rollout stands: step, weights, gate results");
   status->add_option("name", b.status.name, "Rollout name (metadata.name of its plan)")->required();
   status->add_flag("-w,--watch", b.status.watch, "Keep watching and print every change");
-  add_output(b, status, b.status.output, "the rollout's state; with --watch one object per line");
+  add_choice(b, status, "-o,--output", b.status.output, {"text", "json", "yaml"},
+             "Output format: text (a tree; with --watch on a terminal, the live view), json (the rollout's state; "
+             "with --watch one object per line) or yaml");
   status->callback([&b] { b.action = [&b](Terminal& t) { return rollout_status(b.global, b.status, t); }; });
 
   auto* promote = add_command(&app, "promote", "End the current pause of a running rollout");

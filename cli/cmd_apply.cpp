@@ -10,11 +10,13 @@
 
 #include <iostream>
 #include <ostream>
+#include <sstream>
 #include <thread>
 
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "cli/event_render.hpp"
+#include "cli/live_screen.hpp"
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
 #include "engine/file_store.hpp"
@@ -59,47 +61,83 @@ bool confirm(const plan::Plan& p, const std::string& ns, Terminal& t) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-// On a TTY, a paused apply also takes [p]romote / [a]bort from the keyboard: the same requests
-// a second terminal would write to the state store. The thread is joined before what it uses
-// (client, store, terminal) goes away: it polls stdin and checks `stop` between lines.
+// On a TTY, an apply takes single keys (raw mode, restored on every exit path): [p]romote and
+// [a]bort send the requests a second terminal would write to the state store; at a pause step,
+// [d]iff shows what the steps still to come change and [q]uit leaves the rollout paused and ends
+// the apply as --until-pause does. The thread is joined before what it uses goes away.
+struct KeyContext {
+  const GlobalOptions& g;
+  const plan::Plan& plan;
+  const std::string& ns;
+  k8s::Client& client;
+  engine::StateStore& store;
+  Terminal& t;
+  std::function<void(const std::string&)> say;   // one line of feedback
+  std::function<void(const std::string&)> show;  // a block of text (the diff)
+  std::atomic<bool>& leave;                      // [q]: hand over at the pause
+};
+
 class KeyOffer {
  public:
-  KeyOffer(k8s::Client& client, engine::StateStore& store, std::string name, Terminal& t)
-      : thread_([this, &client, &store, name = std::move(name), &t] { loop(client, store, name, t); }) {}
+  explicit KeyOffer(KeyContext c) : c_(std::move(c)), thread_([this] { loop(); }) {}
   ~KeyOffer() {
     stop_ = true;
     thread_.join();
   }
 
  private:
-  void loop(k8s::Client& client, engine::StateStore& store, const std::string& name, Terminal& t) {
-    std::string pending;
+  void loop() {
     while (!stop_) {
       pollfd p{STDIN_FILENO, POLLIN, 0};
       if (poll(&p, 1, 200) <= 0) continue;
-      char buf[256];
-      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (n <= 0) return;  // stdin closed
-      pending.append(buf, static_cast<size_t>(n));
-      for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        const std::string line = pending.substr(0, nl);
-        pending.erase(0, nl + 1);
-        if (line == "p" || line == "promote") {
-          auto r = engine::promote_rollout(store, name, false);
-          t.err << (r.ok() ? r->message : r.error().message) << "\n";
-        } else if (line == "a" || line == "abort") {
-          struct Quiet : engine::EventSink {
-            void emit(const engine::Event&) override {}
-          } quiet;
-          actuators::ClusterHost cluster(client);  // this apply drives it: the host is not asked for
-          auto r = engine::abort_rollout(
-              store, name, [&]() -> Result<actuators::ObjectHost*> { return &cluster; }, quiet);
-          t.err << (r.ok() ? r->message : r.error().message) << "\n";
-        }
-      }
+      char key = 0;
+      if (::read(STDIN_FILENO, &key, 1) <= 0) return;  // stdin closed
+      act(key);
     }
   }
 
+  void act(char key) {
+    if (key == 'p') {
+      auto r = engine::promote_rollout(c_.store, c_.plan.name, false);
+      return c_.say(r.ok() ? r->message : r.error().message);
+    }
+    if (key == 'a') {
+      struct Quiet : engine::EventSink {
+        void emit(const engine::Event&) override {}
+      } quiet;
+      actuators::ClusterHost cluster(c_.client);  // this apply drives it: the host is not asked for
+      auto r = engine::abort_rollout(
+          c_.store, c_.plan.name, [&]() -> Result<actuators::ObjectHost*> { return &cluster; }, quiet);
+      return c_.say(r.ok() ? r->message : r.error().message);
+    }
+    if (key != 'd' && key != 'q') return;
+    auto snap = c_.store.read();
+    const bool manual = snap.ok() && snap->state && snap->state->pause_reason == engine::PauseReason::pause_step;
+    if (!manual) return c_.say(std::string(1, key) + ": only at a pause step that waits for promote");
+    if (key == 'q') {
+      c_.leave = true;
+      return c_.say("leaving rollout " + c_.plan.name + " paused; `rollout promote " + c_.plan.name + "` continues it");
+    }
+    c_.show(diff_from(snap->state->step));
+  }
+
+  // What `rollout plan diff` shows, from the step the rollout is at.
+  std::string diff_from(int step) {
+    std::ostringstream text;
+    Terminal to_text{text, text, c_.t.color_out, false, false, false};
+    auto sink = make_renderer(RenderMode::diff, to_text, 0);
+    engine::ApplySettings settings;
+    settings.mode = engine::ExecMode::dry_run_client;
+    settings.preview_from = step;
+    engine::Seams seams{c_.client, *sink, {}};
+    seams.store = &c_.store;
+    seams.state_dir = c_.g.state_dir;
+    auto r = engine::apply_plan(c_.plan, c_.ns, settings, seams);
+    if (!r.ok()) text << "diff: " << r.error().message << "\n";
+    return text.str();
+  }
+
+  KeyContext c_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -123,22 +161,33 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   // A local target is rebuilt from its plan by `rollout abort` when no apply runs: kept with the state.
   if (local && settings.mode == engine::ExecMode::apply)
     if (auto s = static_cast<engine::FileStore&>(*store).keep_plan(loaded->hash, loaded->bytes); !s.ok()) return s;
-  auto sink = make_renderer(mode, t, g.verbosity);
-  if (report) report->forward_to(sink.get());
+  const bool live = mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.live;
+  std::unique_ptr<LiveRenderer> view = live ? std::make_unique<LiveRenderer>(p, t.out, t.interactive) : nullptr;
+  auto sink = live ? nullptr : make_renderer(mode, t, g.verbosity);
+  engine::EventSink& shown = view ? static_cast<engine::EventSink&>(*view) : *sink;
+  if (report) report->forward_to(&shown);
   struct Unhook {  // the renderer goes away with this function
     engine::RunRecorder* r;
     ~Unhook() {
       if (r) r->forward_to(nullptr);
     }
   } unhook{report};
-  engine::Seams seams{**client, report ? static_cast<engine::EventSink&>(*report) : *sink, {}};
+  engine::Seams seams{**client, report ? static_cast<engine::EventSink&>(*report) : shown, {}};
   seams.store = store.get();
   seams.state_dir = g.state_dir;
+  std::atomic<bool> leave{false};
+  settings.leave_paused = [&leave] { return leave.load(); };
+  std::optional<RawKeys> raw;
   std::optional<KeyOffer> keys;
-  if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive)
-    keys.emplace(**client, *store, p.name, t);
+  if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive) {
+    raw.emplace();
+    auto say = [&](const std::string& m) { view ? view->say(m) : void(t.err << m << std::endl); };
+    auto show = [&](const std::string& text) { view ? view->print_above(text) : void(t.out << text << std::flush); };
+    keys.emplace(KeyContext{g, p, *ns, **client, *store, t, say, show, leave});
+  }
   auto result = engine::apply_plan(p, *ns, settings, seams);
   keys.reset();
+  raw.reset();
   if (!result.ok()) return result.error();
   return engine::outcome_status(*result, p.name);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 #include <ostream>
 
 #include "actuators/local_replicas.hpp"
@@ -10,24 +11,19 @@
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "cli/event_render.hpp"
+#include "cli/live_screen.hpp"
+#include "cli/status_tree.hpp"
+#include "cli/table.hpp"
 #include "engine/control.hpp"
 #include "engine/file_store.hpp"
 #include "plan/loader.hpp"
+#include "util/yaml_diff.hpp"
 
 namespace rollout::cli {
 
 using nlohmann::json;
 
 namespace {
-
-std::string weights(const actuators::Position& p) {
-  std::string out = p.finished ? "finished: canary 100%" : fmt::format("canary {}%, stable {}%", p.weight, 100 - p.weight);
-  if (p.header) out += fmt::format("; header route {}: {}", p.header->name, p.header->value);
-  if (p.mirror) out += fmt::format("; mirror {}%", *p.mirror);
-  if (p.adapters_loaded) out += "; adapters loaded";
-  if (p.template_in_place) out += fmt::format("; new template in place, {} updated", p.updated);
-  return out;
-}
 
 json snapshot_json(const engine::StateSnapshot& s) {
   json j = s.state ? engine::to_json(*s.state) : json::object();
@@ -42,32 +38,32 @@ json snapshot_json(const engine::StateSnapshot& s) {
   return j;
 }
 
-void print_status(const engine::StateSnapshot& s, const std::string& where, Terminal& t) {
-  const auto& st = *s.state;
-  const std::string phase = engine::to_string(st.phase);
-  const char* colour = st.phase == engine::Phase::Succeeded ? "32"
-                       : (st.phase == engine::Phase::Paused ? "33"
-                                                            : (engine::is_terminal(st.phase) ? "31" : "36"));
-  t.out << "Rollout:  " << st.name << " (" << where << ", run " << st.run_id << ")\n";
-  t.out << "Phase:    " << t.paint(t.color_out, colour, phase)
-        << (st.pause_reason == engine::PauseReason::none ? "" : " (" + std::string(engine::to_string(st.pause_reason)) + ")")
-        << "\n";
-  if (!st.message.empty()) t.out << "Message:  " << st.message << "\n";
-  t.out << fmt::format("Step:     {}/{} {}\n", std::min(st.step + 1, st.steps), st.steps, st.step_title);
-  t.out << "Traffic:  " << weights(st.position) << "\n";
-  t.out << "Driver:   " << (s.lock ? s.lock->describe() : "none (no apply is running)") << "\n";
-  t.out << "Started:  " << st.started_at << (st.finished_at.empty() ? "" : ", finished " + st.finished_at) << "\n";
-  if (!st.objects.empty()) {
-    t.out << "Objects:\n";
-    for (const auto& o : st.objects) t.out << "  " << o.ref.key() << "\n";
-  }
-  std::map<std::string, const engine::GateMeasurement*> last;
-  for (const auto& m : st.measurements) last[m.gate] = &m;
-  if (!last.empty()) {
-    t.out << "Gates (last measurement):\n";
-    for (const auto& [gate, m] : last)
-      t.out << fmt::format("  {:<16} {:<12} {}  {}\n", gate, m->verdict, m->time, m->message);
-  }
+StatusContext status_context(const engine::StateSnapshot& s, const LocatedRollout& found, const std::string& store) {
+  return StatusContext{found.local ? store : "namespace " + found.ns,
+                       s.lock ? s.lock->describe() : "none (no apply is running)", store};
+}
+
+// status -w on a terminal: the live view of the state, redrawn on every change and every second.
+Status watch_live(const engine::StateSnapshot& first, engine::StateStore& store, Terminal& t) {
+  std::mutex mu;
+  View view = view_from_state(*first.state);
+  LiveScreen screen(t.out, [&](int width, WallTime now) {
+    std::lock_guard<std::mutex> lock(mu);
+    return render(view, width, now);
+  });
+  screen.redraw();
+  if (engine::is_terminal(first.state->phase)) return ok_status();
+  bool done = false;
+  return store.watch([&] { return done; },
+                     [&](const engine::StateSnapshot& next) {
+                       if (!next.state) return;
+                       {
+                         std::lock_guard<std::mutex> lock(mu);
+                         view = view_from_state(*next.state);
+                       }
+                       screen.redraw();
+                       done = engine::is_terminal(next.state->phase);
+                     });
 }
 
 // A rollout whose objects live outside the cluster (local replicas) is rolled back through the
@@ -113,18 +109,20 @@ Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& 
   engine::StateStore& store = *found->store;
   auto snap = engine::read_rollout(store, o.name);
   if (!snap.ok()) return snap.error();
+  const std::string where = store.where();
   auto show = [&](const engine::StateSnapshot& s) {
     if (!s.state) return;
-    if (o.output == "json") {
+    if (o.output == "json" || o.output == "yaml") {
       json j = snapshot_json(s);
-      j["stateStore"] = store.where();
-      t.out << j.dump() << "\n";
+      j["stateStore"] = where;
+      t.out << (o.output == "json" ? j.dump() + "\n" : to_yaml(j));
     } else {
-      print_status(s, found->local ? store.where() : "namespace " + found->ns, t);
-      t.out << "State:    " << store.where() << "\n";
+      for (const auto& line : render_tree(*s.state, status_context(s, *found, where), std::chrono::system_clock::now()))
+        t.out << line << "\n";
     }
     t.out.flush();
   };
+  if (o.watch && o.output == "text" && t.live && snap->state) return watch_live(*snap, store, t);
   show(*snap);
   if (!o.watch || (snap->state && engine::is_terminal(snap->state->phase))) return ok_status();
   std::string last_seen = snap->state ? engine::to_json(*snap->state).dump() : "";
@@ -135,7 +133,8 @@ Status rollout_status(const GlobalOptions& g, const StatusOptions& o, Terminal& 
                        const std::string now = engine::to_json(*next.state).dump();
                        if (now == last_seen) return;
                        last_seen = now;
-                       if (o.output != "json") t.out << "\n";
+                       if (o.output == "text") t.out << "\n";
+                       if (o.output == "yaml") t.out << "---\n";
                        show(next);
                        done = engine::is_terminal(next.state->phase);
                      });
@@ -185,13 +184,12 @@ Status rollout_history(const GlobalOptions& g, const NameOptions& o, Terminal& t
     for (const auto& r : snap->history) t.out << engine::to_json(r).dump() << "\n";
     return ok_status();
   }
-  t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", "RUN", "OUTCOME", "STARTED", "FINISHED", "MESSAGE");
-  for (const auto& r : snap->history)
-    t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", r.run_id, r.outcome, r.started_at, r.finished_at,
-                         r.message);
+  std::vector<TableRow> rows = {{"RUN", "OUTCOME", "STARTED", "FINISHED", "MESSAGE"}};
+  for (const auto& r : snap->history) rows.push_back({r.run_id, r.outcome, r.started_at, r.finished_at, r.message});
   if (snap->state && !engine::is_terminal(snap->state->phase))
-    t.out << fmt::format("{:<14} {:<10} {:<22} {:<22} {}\n", snap->state->run_id, engine::to_string(snap->state->phase),
-                         snap->state->started_at, "-", "in progress: " + snap->state->step_title);
+    rows.push_back({snap->state->run_id, engine::to_string(snap->state->phase), snap->state->started_at, "-",
+                    "in progress: " + snap->state->step_title});
+  t.out << format_table(rows);
   return ok_status();
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
+#include "cli/table.hpp"
 #include "engine/file_store.hpp"
 
 namespace rollout::cli {
@@ -49,11 +50,12 @@ Status print_rows(const nlohmann::json& rows, const std::string& where, const Li
     t.err << "No rollouts found in " << where << ".\n";
     return ok_status();
   }
-  t.out << fmt::format("{:<32} {:<12} {}\n", "NAME", "PHASE", "WHERE");
+  std::vector<TableRow> table = {{"NAME", "PHASE", "WHERE"}};
   for (const auto& r : rows)
-    t.out << fmt::format("{:<32} {:<12} {}\n", r["name"].get<std::string>(), r["phase"].get<std::string>(),
-                         r.contains("namespace") ? "namespace " + r["namespace"].get<std::string>()
-                                                 : r["stateDir"].get<std::string>());
+    table.push_back({r["name"].get<std::string>(), r["phase"].get<std::string>(),
+                     r.contains("namespace") ? "namespace " + r["namespace"].get<std::string>()
+                                             : r["stateDir"].get<std::string>()});
+  t.out << format_table(table);
   return ok_status();
 }
 

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/live_view.hpp"
 #include "util/timestamp.hpp"
 #include "util/yaml_diff.hpp"
 
@@ -68,7 +69,7 @@ class TextRenderer : public engine::EventSink {
       colour = e.data.value("outcome", "") == "Succeeded" ? "32" : "31";
     std::string line = "    " + e.message;
     if (t_.interactive && e.type == engine::EventType::paused && e.data.value("reason", "") == "PauseStep")
-      line += "  [p]romote  [a]bort (then Enter)";
+      line += std::string("  ") + kPauseKeys;
     t_.out << (colour ? t_.paint(t_.color_out, colour, line) : line) << "\n";
     t_.out.flush();
   }

@@ -87,6 +87,10 @@ Result<RunResult> Run::execute() {
     if (auto s = record_originals(); !s.ok()) return s.error();
     steps_ = plan_steps(plan_, state_.replicas);
     state_.steps = static_cast<int>(steps_.size());
+    if (settings_.preview_from > 0 && settings_.preview_from <= state_.steps) {
+      state_.step = settings_.preview_from;
+      state_.position = steps_[static_cast<size_t>(state_.step - 1)].position;
+    }
     if (settings_.mode == ExecMode::dry_run_server)
       if (auto s = preflight_gates(); !s.ok()) return s.error();
     return drive();
@@ -123,6 +127,7 @@ Result<bool> Run::start_or_resume() {
     if (state_.phase != Phase::RollingBack)  // a rollback needs only the recorded values
       if (auto s = recall_original_objects(); !s.ok()) return s.error();
     steps_ = plan_steps(plan_, state_.replicas);
+    outline_state();  // states written before the outline get one
     // A hold only a human releases outlives the process: a resume sent meanwhile releases it.
     if (state_.phase == Phase::Paused &&
         (state_.pause_reason == PauseReason::drift || state_.pause_reason == PauseReason::inconclusive))
@@ -149,6 +154,7 @@ Result<bool> Run::start_or_resume() {
   if (auto s = record_originals(); !s.ok()) return s.error();
   steps_ = plan_steps(plan_, state_.replicas);
   state_.steps = static_cast<int>(steps_.size());
+  outline_state();
   if (auto s = preflight_gates(); !s.ok()) return s.error();
   // Requests meant for an earlier run must not steer this one.
   if (auto s = store_->update_control([](ControlRequests& c) { c = ControlRequests{}; }); !s.ok()) return s.error();
@@ -157,6 +163,14 @@ Result<bool> Run::start_or_resume() {
   emit(EventType::run_started, fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),
        {{"runId", state_.run_id}, {"steps", steps_.size()}, {"replicas", state_.replicas}});
   return true;
+}
+
+// What `rollout status -w` shows without the plan: the steps' titles and the gates' conditions.
+void Run::outline_state() {
+  state_.outline.clear();
+  for (const auto& step : steps_) state_.outline.push_back(step.title);
+  state_.gates.clear();
+  for (const auto& gate : plan_.gates) state_.gates.push_back(GateOutline{gate.name, gate_condition(gate)});
 }
 
 Status Run::probe_new_run() {

@@ -31,6 +31,12 @@ struct ApplySettings {
   std::optional<Duration> timeout;  // --timeout: this invocation's deadline
   std::string plan_hash;            // identifies the plan text: a run resumes only with the same plan
   int concurrency = 16;             // object writes in flight during one step (fleets of routes)
+  // Asked at a pause step that waits for promote: true hands over as until_pause does (the live
+  // view's [q]uit). Null: never.
+  std::function<bool()> leave_paused = nullptr;
+  // Previews only: start at this planned step, the objects taken to be where the step before
+  // left them (the live view's [d]iff of the steps still to come).
+  int preview_from = 0;
 };
 
 enum class Outcome {

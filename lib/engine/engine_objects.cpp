@@ -118,8 +118,20 @@ actuators::Wait Run::verify_wait() {
     auto c = read_control();
     return (c.ok() && c->abort) || deadline_passed().has_value();
   };
-  wait.note = [this](const std::string& what) { emit(EventType::info, what, {{"waiting", true}}); };
+  wait.note = [this](const std::string& what) {
+    note_waiting(what);
+    emit(EventType::info, what, {{"waiting", true}});
+  };
   return wait;
+}
+
+// What the step waits for, in the state for `rollout status`: saved when it changes (the notes
+// come only when the answer changes), cleared once the wait is over.
+void Run::note_waiting(const std::string& what) {
+  if (what == state_.waiting) return;
+  if (what.empty() || state_.waiting.empty()) state_.waiting_since = what.empty() ? "" : now_text();
+  state_.waiting = what;
+  (void)save();  // a failed save is retried at the next transition or renewal
 }
 
 // Reads every object once, writes those whose owned fields differ from the position (up to
@@ -199,6 +211,10 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
   if (verify.empty()) return WriteEnd::done;
   if (!to_write.empty())
     if (auto s = save(); !s.ok()) return s.error();
+  struct WaitOver {
+    Run& run;
+    ~WaitOver() { run.note_waiting(""); }
+  } wait_over{*this};
   for (const auto& [index, objects] : verify) {
     // Servers that keep the position in memory (runtime-loaded adapters) are brought to it first.
     auto v = actuators_[static_cast<size_t>(index)]->converge(seams_.client, originals[index], p, converge_how(false));

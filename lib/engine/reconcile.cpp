@@ -184,9 +184,10 @@ Run::Tick Run::step_action(const PlannedStep& step, const ControlRequests& c) {
   if (step.kind == StepKind::finalize)
     if (auto s = run_finalize(); !s.ok()) return s.error();  // the run stays at this step: a re-run retries
   if (manual && live_) {
-    if (settings_.until_pause) {
+    if (settings_.until_pause || (settings_.leave_paused && settings_.leave_paused())) {
       if (auto s = settle(); !s.ok()) return s.error();
-      emit(EventType::paused, state_.message + " (handing over: --until-pause)",
+      emit(EventType::paused,
+           state_.message + (settings_.until_pause ? " (handing over: --until-pause)" : " (left paused)"),
            {{"reason", to_string(PauseReason::pause_step)}});
       return ended(RunResult{Outcome::handed_over, state_.message});
     }

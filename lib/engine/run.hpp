@@ -38,6 +38,7 @@ class Run {
   Status preflight_gates();
   Status probe_new_run();
   Result<bool> still_finished(const RolloutState& done);
+  void outline_state();
   void emit(EventType type, const std::string& message, nlohmann::json data = nlohmann::json::object());
   Status save();
   std::string now_text() const;
@@ -76,6 +77,7 @@ class Run {
   gates::GateTargets gate_targets();
   Status run_finalize();
   actuators::Wait verify_wait();
+  void note_waiting(const std::string& what);  // "" once the wait is over
 
   const plan::Plan& plan_;
   std::string ns_;

@@ -37,6 +37,54 @@ TEST_CASE("Run: a blue-green plan moves the route step by step, finalizes and su
   CHECK(f.apply_ok().outcome == Outcome::already_succeeded);
 }
 
+TEST_CASE("Run: the state carries the steps' titles and the gates' conditions for views without the plan",
+          "[run]") {
+  RunFixture f;
+  ApplySettings hand_over;
+  hand_over.until_pause = true;
+  CHECK(f.apply_ok(hand_over).outcome == Outcome::handed_over);
+  const RolloutState s = f.state();
+  REQUIRE(s.outline.size() == static_cast<size_t>(s.steps));
+  CHECK(s.outline[static_cast<size_t>(s.step)] == s.step_title);
+  REQUIRE_FALSE(s.gates.empty());
+  for (const auto& g : s.gates) CHECK_FALSE(g.condition.empty());
+  CHECK(s.waiting.empty());  // no wait is going on at a pause
+}
+
+TEST_CASE("Run: asked to leave a manual pause paused (the live view's q), it hands over as --until-pause",
+          "[run]") {
+  RunFixture f;
+  ApplySettings settings;
+  std::atomic<bool> leave{false};
+  settings.leave_paused = [&leave] { return leave.load(); };
+  // Asked only once the run waits at the pause: it must notice while waiting, not only on arrival.
+  f.events.on_event = [&](const Event& e) {
+    if (e.type == EventType::paused) leave = true;
+  };
+  const RunResult r = f.apply_ok(settings);
+  CHECK(r.outcome == Outcome::handed_over);
+  CHECK(f.state().phase == Phase::Paused);
+  CHECK(f.state().pause_reason == PauseReason::pause_step);
+  CHECK_FALSE(f.terminal.driven(*f.terminal.read()));  // the lock is released
+  const auto paused = f.events.of(EventType::paused);
+  REQUIRE_FALSE(paused.empty());
+  CHECK_THAT(paused.back().message, Catch::Contains("(left paused)"));
+}
+
+TEST_CASE("Run: a preview from a later step (the live view's d) shows only the steps still to come", "[run]") {
+  RunFixture f;
+  ApplySettings preview;
+  preview.mode = ExecMode::dry_run_client;
+  preview.preview_from = 2;  // the manual pause, the route at 90/10 by then
+  f.set_weights(90, 10);
+  CHECK(f.apply_ok(preview).outcome == Outcome::previewed);
+  const auto started = f.events.of(EventType::step_started);
+  REQUIRE_FALSE(started.empty());
+  CHECK(started.front().data.value("step", -1) == 2);
+  CHECK(f.events.of(EventType::object_diff).size() == 2);  // 50%, finish; not 10% again
+  CHECK(f.weights() == std::map<std::string, int>{{kStable, 90}, {kCanary, 10}});
+}
+
 // ---- the lock -------------------------------------------------------------------------------
 
 TEST_CASE("Run: a lock held by a live apply is refused, naming its holder; nothing changes", "[run]") {

@@ -119,6 +119,8 @@ json to_json(const RolloutState& s) {
                        {"written", fields_to_json(o.written)}});
   json measurements = json::array();
   for (const auto& m : s.measurements) measurements.push_back(measurement_to_json(m));
+  json gates = json::array();
+  for (const auto& g : s.gates) gates.push_back({{"name", g.name}, {"condition", g.condition}});
   return {{"name", s.name},
           {"planHash", s.plan_hash},
           {"runId", s.run_id},
@@ -133,6 +135,10 @@ json to_json(const RolloutState& s) {
           {"position", position_to_json(s.position)},
           {"objects", objects},
           {"measurements", measurements},
+          {"outline", s.outline},
+          {"gates", gates},
+          {"waiting", s.waiting},
+          {"waitingSince", s.waiting_since},
           {"handledPromote", s.handled_promote},
           {"handledResume", s.handled_resume},
           {"rollbackTo", s.rollback_to},
@@ -171,6 +177,12 @@ Result<RolloutState> state_from_json(const json& j) {
     s.objects.push_back(std::move(m));
   }
   for (const auto& m : j.value("measurements", json::array())) s.measurements.push_back(measurement_from_json(m));
+  for (const auto& t : j.value("outline", json::array()))
+    if (t.is_string()) s.outline.push_back(t.get<std::string>());
+  for (const auto& g : j.value("gates", json::array()))
+    if (g.is_object()) s.gates.push_back(GateOutline{g.value("name", ""), g.value("condition", "")});
+  s.waiting = j.value("waiting", "");
+  s.waiting_since = j.value("waitingSince", "");
   s.handled_promote = j.value("handledPromote", "");
   s.handled_resume = j.value("handledResume", "");
   s.rollback_to = j.value("rollbackTo", "");

@@ -51,6 +51,12 @@ struct GateMeasurement {
   std::string message;
 };
 
+// A gate as the plan states it, for views that have no plan (`rollout status -w`).
+struct GateOutline {
+  std::string name;
+  std::string condition;  // "success: result < 0.01; failure: result > 0.05"
+};
+
 struct RolloutState {
   std::string name;
   std::string plan_hash;  // a run belongs to one plan text; another plan cannot resume it
@@ -66,6 +72,11 @@ struct RolloutState {
   actuators::Position position;
   std::vector<ManagedObject> objects;
   std::vector<GateMeasurement> measurements;  // the most recent ones, bounded
+  // What views without the plan show (absent in states written before: empty).
+  std::vector<std::string> outline;  // every planned step's title, in order
+  std::vector<GateOutline> gates;    // the plan's gates and their conditions
+  std::string waiting;               // what a step waits for ("ModelServing/x: group 2: 0/2 pods Ready")
+  std::string waiting_since;         // RFC 3339
   std::string handled_promote;                // id of the last promote request acted on
   std::string handled_resume;                 // id of the last resume request acted on
   std::string rollback_to;                    // RollingBack: the phase it ends in (Failed, Aborted, TimedOut)

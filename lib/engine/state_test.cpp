@@ -30,6 +30,10 @@ TEST_CASE("the state survives a round trip through JSON", "[engine]") {
   s.objects.push_back(o);
   s.measurements.push_back({"h", "background", "2026-11-22T00:00:00Z", "Failed", 0.5, "pod-1: 503"});
   s.rollback_to = "Failed";
+  s.outline = {"setWeight 10", "pause until promoted", "finish"};
+  s.gates = {{"error-rate", "success: result < 0.01"}};
+  s.waiting = "ModelServing/llama: group 3: 0/2 pods Ready";
+  s.waiting_since = "2026-11-22T00:00:00Z";
   auto back = state_from_json(json::parse(to_json(s).dump()));
   REQUIRE(back.ok());
   CHECK(to_json(*back) == to_json(s));
@@ -80,6 +84,17 @@ TEST_CASE("control requests round trip", "[engine]") {
   c.resume_id = "r1";
   const auto back = control_from_json(to_json(c));
   CHECK(to_json(back) == to_json(c));
+}
+
+TEST_CASE("a state written before outlines, gates and waiting loads with them empty", "[engine]") {
+  json old = to_json(RolloutState{});
+  for (const char* k : {"outline", "gates", "waiting", "waitingSince"}) old.erase(k);
+  auto back = state_from_json(old);
+  REQUIRE(back.ok());
+  CHECK(back->outline.empty());
+  CHECK(back->gates.empty());
+  CHECK(back->waiting.empty());
+  CHECK(back->waiting_since.empty());
 }
 
 }  // namespace rollout::engine
