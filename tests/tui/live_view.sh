@@ -24,12 +24,15 @@ name=vllm-llama3-8b-blue-green
 test_plan plans/inferencepool-blue-green.yaml "$work/bg.yaml" --analysis 1s
 weights() { k get httproute llm-route -o jsonpath='{.spec.rules[0].backendRefs[*].weight}'; }
 
-# Times, run ids and the number of gate measurements so far vary from run to run: masked. Runs
-# of spaces are collapsed after masking (a masked time was right-aligned).
+# Times, run ids and how many gate measurements the history holds vary from run to run: masked,
+# keeping the columns (a right-aligned time keeps one space before it; the verdict marks and their
+# padding are 10 columns wide).
 mask() {
   sed -E -e 's/[0-9a-f]{12}/<id>/g' \
     -e 's/[0-9]+h[0-9]{2}m|[0-9]+m[0-9]{2}s|[0-9]+s\b/<t>/g' \
-    -e 's/✓{2,}/✓✓…/g' -e 's/ {2,}/  /g' -e 's/ +$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+    -e 's/ {2,}(elapsed )?<t>$/  \1<t>/' \
+    -e 's/[✓?✗!]{2,} */✓✓…       /g' -e 's/\[[0-9. ]+\]/[values]/g' -e 's/ +$//' |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 }
 capture() { tm capture-pane -p -t "$1" | mask; }
 # Waits until the pane shows TEXT (up to 60 s).
@@ -77,7 +80,7 @@ for width in 80 140; do
   sleep 1.5
   narrow=$(tm capture-pane -p -t apply$width)
   one_frame "after a resize to 60" "$narrow"
-  expect_eq "no line wider than 60 columns" "" "$(awk 'length > 60' <<<"$narrow")"
+  expect_eq "no line wider than 60 columns" "" "$(LC_ALL=C.UTF-8 python3 -c 'import sys; [print(l) for l in sys.stdin.read().splitlines() if len(l) > 60]' <<<"$narrow")"
   tm resize-window -t apply$width -x "$width"
   sleep 1.5
   one_frame "after a resize back to $width" "$(tm capture-pane -p -t apply$width)"
