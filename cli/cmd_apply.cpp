@@ -188,6 +188,7 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   auto result = engine::apply_plan(p, *ns, settings, seams);
   keys.reset();
   raw.reset();
+  if (view) view->show_keys(false);  // the last frame stays, without keys that no longer work
   if (!result.ok()) return result.error();
   return engine::outcome_status(*result, p.name);
 }

@@ -115,8 +115,15 @@ void LiveRenderer::emit(const engine::Event& e) {
       for (const auto& s : planned_) view_.steps.push_back(s.title);
       view_.position = at(view_.step);
     }
-    if (e.type == EventType::step_started) view_.position = at(view_.step);
-    if (e.type == EventType::verified || e.type == EventType::object_unchanged) view_.position = at(view_.step + 1);
+    if (e.type == EventType::step_started) {
+      view_.position = at(view_.step);
+      const auto& next = at(view_.step + 1);
+      view_.updating = next.updated > view_.position.updated ? next.updated : 0;
+    }
+    if (e.type == EventType::verified || e.type == EventType::object_unchanged) {
+      view_.position = at(view_.step + 1);
+      view_.updating = 0;
+    }
     if (e.type == EventType::rolled_back) view_.position = actuators::Position{};
     if (e.type == EventType::paused && e.data.value("reason", "") == to_string(engine::PauseReason::pause_step))
       view_.keys = keys_;
@@ -136,6 +143,7 @@ void LiveRenderer::say(const std::string& line) {
 void LiveRenderer::show_keys(bool on) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    keys_ = keys_ && on;
     view_.keys = on;
   }
   screen_.redraw();

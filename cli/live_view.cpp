@@ -102,9 +102,11 @@ void replica_grid(const View& v, size_t width, std::vector<std::string>& out) {
   const char* noun = v.layout == ReplicaLayout::groups_from_highest ? "groups"
                      : v.layout == ReplicaLayout::batches         ? "pods"
                                                                    : "replicas";
-  auto is_new = [&](int i) {
-    return v.layout == ReplicaLayout::groups_from_highest ? i >= n - updated : i < updated;
-  };
+  const int target = std::clamp(std::max(v.updating, updated), 0, n);
+  // The k-th to be updated: groups from the highest ordinal down, pods and replicas in order.
+  auto rank = [&](int i) { return v.layout == ReplicaLayout::groups_from_highest ? n - 1 - i : i; };
+  auto is_new = [&](int i) { return rank(i) < updated; };
+  auto cell_text = [&](int i) { return is_new(i) ? "new" : (rank(i) < target ? "→new" : "old"); };
   const std::string count = fmt::format("{}/{} on the new version", updated, n);
   const size_t cell = 6;
   if (kLabel + static_cast<size_t>(n) * cell + 2 + count.size() <= width) {
@@ -113,15 +115,15 @@ void replica_grid(const View& v, size_t width, std::vector<std::string>& out) {
       const std::string name =
           v.layout == ReplicaLayout::groups_from_highest ? fmt::format("R-{}", i) : fmt::format("#{}", i + 1);
       names += pad_right(name, cell);
-      versions += pad_right(is_new(i) ? "new" : "old", cell);
+      versions += pad_right(cell_text(i), cell);
     }
     out.push_back(names);
     out.push_back(versions + "  " + count);
     return;
   }
   std::string blocks;
-  for (int i = 0; i < n; ++i) blocks += is_new(i) ? "█" : "░";
-  out.push_back(label(noun) + blocks + "  " + count + " (█ new, ░ old)");
+  for (int i = 0; i < n; ++i) blocks += is_new(i) ? "█" : (rank(i) < target ? "▒" : "░");
+  out.push_back(label(noun) + blocks + "  " + count + (target > updated ? " (█ new, ▒ updating, ░ old)" : " (█ new, ░ old)"));
 }
 
 void gate_lines(const View& v, size_t width, std::vector<std::string>& out) {

@@ -45,6 +45,7 @@ struct View {
   ReplicaLayout layout = ReplicaLayout::none;
   actuators::Position position;
   int replicas = 0;
+  int updating = 0;  // a batch being rolled: how many run the new version once it is done (0: none)
   std::vector<GateView> gates;
   std::optional<WallTime> started;
   std::optional<WallTime> step_started;
@@ -61,8 +62,8 @@ std::vector<std::string> render(const View& view, int width, WallTime now);
 // A state snapshot as a view (status -w): the outline, gates and waiting the engine keeps.
 View view_from_state(const engine::RolloutState& state);
 
-// One engine event folded into the view (apply). `outline` gives the step titles once the
-// run says how many replicas it lays out (run_started / run_resumed carry "replicas").
+// One engine event folded into the view (apply). The caller, which has the plan, sets the steps'
+// titles and positions (run_started / run_resumed say how many replicas the plan lays out).
 void fold_event(View& view, const engine::Event& event, WallTime now);
 
 // The keys a manual pause takes on a TTY.

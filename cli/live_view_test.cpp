@@ -99,6 +99,9 @@ TEST_CASE("the live view of a rolling upgrade: groups from the highest ordinal d
   View v = rolling_view(4);
   const auto lines = render(v, 80, kNow);
   CHECK(joined(lines).find("old   old   new   new") != std::string::npos);  // R-2 and R-3 released first
+  v.updating = 3;  // the batch to 3 rolls: R-1 is next
+  CHECK(joined(render(v, 80, kNow)).find("old   →new  new   new") != std::string::npos);
+  v.updating = 0;
   v.layout = ReplicaLayout::batches;
   CHECK(joined(render(v, 80, kNow)).find("new   new   old   old") != std::string::npos);
 }

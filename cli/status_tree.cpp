@@ -21,12 +21,14 @@ std::string traffic(const actuators::Position& p) {
   return out;
 }
 
-std::string ago(const std::string& rfc3339, WallTime now) {
+// How long since `rfc3339` ("42s"); the text itself if it is not a time.
+std::string elapsed(const std::string& rfc3339, WallTime now) {
   auto t = parse_rfc3339(rfc3339);
   if (!t.ok()) return rfc3339;
-  return short_duration(std::chrono::duration_cast<std::chrono::seconds>(std::max(now - *t, WallTime::duration(0)))) +
-         " ago";
+  return short_duration(std::chrono::duration_cast<std::chrono::seconds>(std::max(now - *t, WallTime::duration(0))));
 }
+
+std::string ago(const std::string& rfc3339, WallTime now) { return elapsed(rfc3339, now) + " ago"; }
 
 // Children of a node: "├─ " for all but the last, "└─ ".
 void children(std::vector<std::string>& out, const std::string& indent, const std::vector<std::string>& items) {
@@ -44,7 +46,7 @@ std::vector<std::string> step_items(const engine::RolloutState& s, WallTime now)
     const bool here = !done && k == current && !engine::is_terminal(s.phase);
     std::string item = fmt::format("{} {} {}", done ? "✓" : (here ? "▶" : " "), s.outline.empty() ? s.step + 1 : k + 1,
                                    titles[i]);
-    if (here && !s.step_started_at.empty()) item += " (since " + ago(s.step_started_at, now) + ")";
+    if (here && !s.step_started_at.empty()) item += " (for " + elapsed(s.step_started_at, now) + ")";
     items.push_back(item);
   }
   return items;
