@@ -95,18 +95,18 @@ expect_contains "no state ConfigMap in the cluster" "NotFound" "$(k get cm "roll
 # status from a second process, text and JSON
 st=$(ro status $name --state-dir "$state")
 expect_eq "status exits 0" 0 $?
-expect_contains "status shows the phase" "Phase:    Paused" "$st"
-expect_contains "status shows the step" "Step:     7/12 pause until promoted" "$st"
+expect_contains "status shows the phase" "$name  Paused" "$st"
+expect_contains "status shows the step" "▶ 7 pause until promoted" "$st"
 expect_contains "status shows the weights" "canary 10%, stable 90%" "$st"
-expect_contains "status names the driver" "Driver:   pid $a on " "$st"
-expect_contains "status says where the state is" "State:    $state/$name.json" "$st"
+expect_contains "status names the driver" "driver    pid $a on " "$st"
+expect_contains "status says where the state is" "state     $state/$name.json" "$st"
 js=$(ro status $name -o json --state-dir "$state")
 expect_eq "status -o json: phase" Paused "$(jq -r .phase <<<"$js")"
 expect_eq "status -o json: step" 6 "$(jq -r .step <<<"$js")"
 expect_eq "status -o json: driver pid" "$a" "$(jq -r .driver.pid <<<"$js")"
 expect_eq "status -o json: state store" "$state/$name.json" "$(jq -r .stateStore <<<"$js")"
 h=$(ro history $name --state-dir "$state")
-expect_contains "history shows the run in progress" "Paused     " "$h"
+expect_contains "history shows the run in progress" "Paused  " "$h"
 expect_contains "at its step" "in progress: pause until promoted" "$h"
 ls_out=$(ro list --state-dir "$state")
 expect_contains "list shows the rollout in the state dir" "$name" "$ls_out"
@@ -143,8 +143,8 @@ expect_eq "the route is finished: only the new pool" "100" "$(weights)"
 expect_eq "phase Succeeded in the state file" Succeeded "$(local_phase "$state")"
 expect_eq "history file written" yes "$([[ -f $state/$name.history.json ]] && echo yes || echo no)"
 st=$(ro status $name --state-dir "$state")
-expect_contains "status after the run: Succeeded" "Phase:    Succeeded" "$st"
-expect_contains "status after the run: no driver" "Driver:   none" "$st"
+expect_contains "status after the run: Succeeded" "$name  Succeeded" "$st"
+expect_contains "status after the run: no driver" "driver    none" "$st"
 run1=$(jq -r .runId "$state/$name.json")
 h=$(ro history $name --state-dir "$state")
 expect_eq "history exits 0" 0 $?
@@ -200,8 +200,8 @@ run3=$(jq -r .runId "$state/$name.json")
 kill -9 $kpid
 wait $kpid 2>/dev/null
 st=$(ro status $name --state-dir "$state")
-expect_contains "after kill -9 nobody drives it" "Driver:   none" "$st"
-expect_contains "and it is still at the pause" "Phase:    Paused" "$st"
+expect_contains "after kill -9 nobody drives it" "driver    none" "$st"
+expect_contains "and it is still at the pause" "$name  Paused" "$st"
 out=$("$rollout" plan apply --yes --until-pause --state-dir "$state" "$work/bg.yaml" 2>&1)
 expect_eq "a new apply takes the dead holder's lock and hands over at the pause" 0 $?
 expect_contains "it resumed the run" "resuming rollout $name at step 7/12" "$out"
@@ -225,8 +225,8 @@ d=$!
 wait_local_phase "$default_dir" Paused 60
 st=$(XDG_STATE_HOME=$xdg ro status $name)
 expect_eq "status without --state-dir exits 0" 0 $?
-expect_contains "it found the rollout in the default dir and says so" "Rollout:  $name ($default_dir/$name.json" "$st"
-expect_contains "status shows the phase" "Phase:    Paused" "$st"
+expect_contains "it found the rollout in the default dir and says so" "$name  Paused (PauseStep)  $default_dir/$name.json" "$st"
+expect_contains "status shows the phase" "$name  Paused" "$st"
 expect_contains "list without --state-dir shows the default dir's rollout" "$default_dir" "$(XDG_STATE_HOME=$xdg ro list)"
 react "promote (default dir)" "$work/d.out" '"event":"promoted"' env XDG_STATE_HOME="$xdg" "$rollout" promote $name
 expect_contains "promote without --state-dir says where it found the rollout" "(state in $default_dir/$name.json)" "$react_out"
@@ -252,10 +252,10 @@ expect_eq "the cluster run is still paused" Paused "$(phase_of $name)"
 # The refusal says how to reach each one, and both ways work.
 expect_contains "it says --state-dir picks the state file" "--state-dir $default_dir picks the state file" "$out"
 expect_contains "and how to reach the ConfigMap" "for the ConfigMap, set XDG_STATE_HOME to a directory without $name.json" "$out"
-expect_contains "--state-dir picks the local one" "Phase:    Succeeded" "$(ro status $name --state-dir "$default_dir")"
+expect_contains "--state-dir picks the local one" "$name  Succeeded" "$(ro status $name --state-dir "$default_dir")"
 st=$(XDG_STATE_HOME=$work/elsewhere ro status $name 2>&1)
-expect_contains "with another XDG_STATE_HOME the cluster one is found" "Rollout:  $name (namespace default" "$st"
-expect_contains "and it is the paused cluster run" "Phase:    Paused" "$st"
+expect_contains "with another XDG_STATE_HOME the cluster one is found" "$name  Paused (PauseStep)  namespace default" "$st"
+expect_contains "and it is the paused cluster run" "$name  Paused" "$st"
 out=$(XDG_STATE_HOME=$work/elsewhere ro abort $name 2>&1)
 expect_eq "abort of the cluster run exits 0" 0 $?
 expect_contains "it rolled back itself" "aborted and rolled back" "$out"
