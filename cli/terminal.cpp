@@ -83,8 +83,12 @@ void install_restore_on_signal() {
   static bool installed = false;
   if (installed) return;
   installed = true;
-  std::signal(SIGINT, restore_and_reraise);
-  std::signal(SIGTERM, restore_and_reraise);
+  for (int sig : {SIGINT, SIGTERM}) {
+    // A signal the parent had ignored (nohup, a shell's background job) stays ignored.
+    struct sigaction now {};
+    if (sigaction(sig, nullptr, &now) == 0 && now.sa_handler == SIG_IGN) continue;
+    std::signal(sig, restore_and_reraise);
+  }
   std::signal(SIGWINCH, on_winch);
 }
 

@@ -125,4 +125,17 @@ for env in "NO_COLOR=1" "TERM=dumb"; do
   tm kill-session -t plain
   "$rollout" abort $name >/dev/null 2>&1
 done
+# ---- Ctrl-C in the live view: the cursor is shown again and the terminal's modes restored ------
+# (last: the killed apply's lease in the ConfigMap outlives it for a while). The pane's shell
+# traps SIGINT so that it lives on to check.
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+tm new-session -d -s sig -x 80 -y 40 \
+  "trap true INT; stty -g >$work/stty.before; env -u NO_COLOR TERM=xterm-256color KUBECONFIG=$KUBECONFIG $rollout plan apply --yes $work/bg.yaml; rc=\$?; stty -g >$work/stty.after; echo EXIT=\$rc; sleep 600"
+wait_pane sig "[p]romote"
+expect_eq "the live view hides the cursor" 0 "$(tm display -p -t sig '#{cursor_flag}')"
+expect_eq "single keys: no canonical mode" "-icanon" "$(tm display -p -t sig '#{pane_tty}' | xargs -I{} stty -F {} -a | grep -o -- '-icanon')"
+tm send-keys -t sig C-c
+wait_pane sig "EXIT=130"
+expect_eq "after Ctrl-C the cursor is shown" 1 "$(tm display -p -t sig '#{cursor_flag}')"
+expect_eq "after Ctrl-C the terminal's modes are back" "$(cat "$work/stty.before")" "$(cat "$work/stty.after")"
 summary tui_live_view
