@@ -67,8 +67,9 @@ void LiveScreen::draw_locked() {
   if (resized) {
     // A narrower terminal rewraps the old frame (tmux, VTE, kitty reflow): go up by the rows its
     // lines take now, then erase from there down.
+    const size_t columns = static_cast<size_t>(size.columns);
     int rows = 0;
-    for (size_t w : widths_) rows += std::max(1, static_cast<int>((w + static_cast<size_t>(size.columns) - 1) / static_cast<size_t>(size.columns)));
+    for (size_t w : widths_) rows += std::max(1, static_cast<int>((w + columns - 1) / columns));
     rows = std::min(rows, size.rows - 1);
     if (rows > 0) buf += fmt::format("\x1b[{}A\r\x1b[J", rows);
   } else if (drawn_ > 0) {
@@ -86,7 +87,9 @@ void LiveScreen::draw_locked() {
 LiveRenderer::LiveRenderer(const plan::Plan& plan, std::ostream& out, bool keys)
     : plan_(plan), keys_(keys), screen_(out, [this](int width, WallTime now) {
         std::lock_guard<std::mutex> lock(mu_);
-        return render(view_, width, now);
+        // Nothing until the run starts: an apply refused before (lock held, bad objects) prints
+        // only its error.
+        return started_ ? render(view_, width, now) : std::vector<std::string>{};
       }) {
   std::lock_guard<std::mutex> lock(mu_);
   view_.name = plan.name;
@@ -104,6 +107,8 @@ void LiveRenderer::emit(const engine::Event& e) {
     std::lock_guard<std::mutex> lock(mu_);
     const auto now = std::chrono::system_clock::now();
     fold_event(view_, e, now);
+    started_ = started_ || e.type == EventType::run_started || e.type == EventType::run_resumed ||
+               e.type == EventType::finished;
     // Where the objects are: the planned positions, as the engine moves through them.
     const auto at = [&](int step) {
       return step > 0 && step <= static_cast<int>(planned_.size()) ? planned_[static_cast<size_t>(step - 1)].position

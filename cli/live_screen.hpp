@@ -59,6 +59,7 @@ class LiveRenderer : public engine::EventSink {
   std::vector<engine::PlannedStep> planned_;
   std::mutex mu_;  // guards view_
   View view_;
+  bool started_ = false;  // a run started or resumed: the view is drawn
   LiveScreen screen_;
 };
 
