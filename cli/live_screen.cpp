@@ -112,7 +112,7 @@ void LiveRenderer::emit(const engine::Event& e) {
     // Where the objects are: the planned positions, as the engine moves through them.
     const auto at = [&](int step) {
       return step > 0 && step <= static_cast<int>(planned_.size()) ? planned_[static_cast<size_t>(step - 1)].position
-                                                                    : actuators::Position{};
+                                                                   : actuators::Position{};
     };
     if (e.type == EventType::run_started || e.type == EventType::run_resumed) {
       planned_ = engine::plan_steps(plan_, view_.replicas);

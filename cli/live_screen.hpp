@@ -36,7 +36,7 @@ class LiveScreen {
   std::ostream& out_;
   Frame frame_;
   std::mutex mu_;
-  int drawn_ = 0;  // lines the last frame took
+  int drawn_ = 0;               // lines the last frame took
   std::vector<size_t> widths_;  // their widths: after a resize, the rows a reflowing terminal made of them
   bool stop_ = false;
   std::condition_variable cv_;

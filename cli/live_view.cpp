@@ -12,11 +12,13 @@ namespace rollout::cli {
 
 namespace {
 
-constexpr size_t kLabel = 9;        // "traffic  ", "gates    ": the first column
-constexpr size_t kMaxSteps = 9;     // steps shown around the current one
-constexpr size_t kRecent = 3;       // event lines kept at the bottom
+constexpr size_t kLabel = 9;     // "traffic  ", "gates    ": the first column
+constexpr size_t kMaxSteps = 9;  // steps shown around the current one
+constexpr size_t kRecent = 3;    // event lines kept at the bottom
 
-std::string label(const char* name) { return pad_right(name, kLabel); }
+std::string label(const char* name) {
+  return pad_right(name, kLabel);
+}
 
 std::string mark_of(const std::string& verdict) {
   if (verdict == "Successful") return "✓";
@@ -25,7 +27,9 @@ std::string mark_of(const std::string& verdict) {
   return "!";
 }
 
-std::string number(double v) { return fmt::format("{:.4g}", v); }
+std::string number(double v) {
+  return fmt::format("{:.4g}", v);
+}
 
 std::optional<WallTime> time_of(const std::string& rfc3339) {
   if (rfc3339.empty()) return std::nullopt;
@@ -100,8 +104,8 @@ void replica_grid(const View& v, size_t width, std::vector<std::string>& out) {
   const int n = v.replicas;
   const int updated = v.position.finished ? n : std::clamp(v.position.updated, 0, n);
   const char* noun = v.layout == ReplicaLayout::groups_from_highest ? "groups"
-                     : v.layout == ReplicaLayout::batches         ? "pods"
-                                                                   : "replicas";
+                     : v.layout == ReplicaLayout::batches           ? "pods"
+                                                                    : "replicas";
   const int target = std::clamp(std::max(v.updating, updated), 0, n);
   // The k-th to be updated: groups from the highest ordinal down, pods and replicas in order.
   auto rank = [&](int i) { return v.layout == ReplicaLayout::groups_from_highest ? n - 1 - i : i; };
@@ -123,7 +127,8 @@ void replica_grid(const View& v, size_t width, std::vector<std::string>& out) {
   }
   std::string blocks;
   for (int i = 0; i < n; ++i) blocks += is_new(i) ? "█" : (rank(i) < target ? "▒" : "░");
-  out.push_back(label(noun) + blocks + "  " + count + (target > updated ? " (█ new, ▒ updating, ░ old)" : " (█ new, ░ old)"));
+  out.push_back(label(noun) + blocks + "  " + count +
+                (target > updated ? " (█ new, ▒ updating, ░ old)" : " (█ new, ░ old)"));
 }
 
 void gate_lines(const View& v, size_t width, std::vector<std::string>& out) {
@@ -160,7 +165,8 @@ std::string short_duration(std::chrono::seconds d) {
 
 ReplicaLayout layout_for_kind(const std::string& kind, const std::string& api_version) {
   if (api_version.rfind(std::string(actuators::kLocalGroup) + "/", 0) == 0) return ReplicaLayout::in_order;
-  if (kind == "ModelServing" || kind == "ModelInfer" || kind == "LeaderWorkerSet") return ReplicaLayout::groups_from_highest;
+  if (kind == "ModelServing" || kind == "ModelInfer" || kind == "LeaderWorkerSet")
+    return ReplicaLayout::groups_from_highest;
   if (kind == "Deployment") return ReplicaLayout::batches;
   return ReplicaLayout::none;
 }
@@ -188,7 +194,8 @@ std::vector<std::string> render(const View& v, int width_in, WallTime now) {
   } else if (!v.message.empty()) {
     out.push_back(label(v.outcome.empty() ? "status" : "result") + v.message);
   }
-  for (size_t i = 0; i < v.recent.size(); ++i) out.push_back((i == 0 ? label("events") : std::string(kLabel, ' ')) + v.recent[i]);
+  for (size_t i = 0; i < v.recent.size(); ++i)
+    out.push_back((i == 0 ? label("events") : std::string(kLabel, ' ')) + v.recent[i]);
   if (v.keys && v.outcome.empty()) out.push_back(kPauseKeys);
   for (auto& line : out) {
     while (!line.empty() && line.back() == ' ') line.pop_back();

@@ -43,8 +43,8 @@ View canary_view() {
   v.phase = "Paused";
   v.reason = "PauseStep";
   v.message = "waiting for `rollout promote food-review-adapter`";
-  v.steps = {"load adapters food-review-2", "setWeight 10", "analysis error-rate for 1m", "pause until promoted",
-             "setWeight 50", "finish"};
+  v.steps = {"load adapters food-review-2", "setWeight 10", "analysis error-rate for 1m",
+             "pause until promoted",        "setWeight 50", "finish"};
   v.step = 3;
   v.position.weight = 10;
   v.position.adapters_loaded = true;
@@ -66,8 +66,13 @@ View rolling_view(int replicas) {
   v.phase = "Progressing";
   v.layout = ReplicaLayout::groups_from_highest;
   v.replicas = replicas;
-  v.steps = {"freeze 4 replicas and put the new template in place", "updateReplicas 1 of 4", "pause 30s",
-             "updateReplicas 2 of 4", "updateReplicas 4 of 4", "analysis error-rate", "finish"};
+  v.steps = {"freeze 4 replicas and put the new template in place",
+             "updateReplicas 1 of 4",
+             "pause 30s",
+             "updateReplicas 2 of 4",
+             "updateReplicas 4 of 4",
+             "analysis error-rate",
+             "finish"};
   v.step = 3;
   v.position.template_in_place = true;
   v.position.updated = 2;
@@ -99,7 +104,7 @@ TEST_CASE("the live view of a rolling upgrade: groups from the highest ordinal d
   View v = rolling_view(4);
   const auto lines = render(v, 80, kNow);
   CHECK(joined(lines).find("old   old   new   new") != std::string::npos);  // R-2 and R-3 released first
-  v.updating = 3;  // the batch to 3 rolls: R-1 is next
+  v.updating = 3;                                                           // the batch to 3 rolls: R-1 is next
   CHECK(joined(render(v, 80, kNow)).find("old   →new  new   new") != std::string::npos);
   v.updating = 0;
   v.layout = ReplicaLayout::batches;
@@ -123,7 +128,8 @@ TEST_CASE("the live view is built the same from a state snapshot", "[tui]") {
   check_golden("unit-state-80.txt", joined(render(v, 80, kNow)));
   s.objects.push_back(engine::ManagedObject{});
   s.objects.back().ref = actuators::ObjectRef{"gateway.networking.k8s.io/v1", "HTTPRoute", "default", "llm-route"};
-  const StatusContext c{"namespace default", "none (no apply is running)", "ConfigMap default/rollout-food-review-adapter"};
+  const StatusContext c{"namespace default", "none (no apply is running)",
+                        "ConfigMap default/rollout-food-review-adapter"};
   check_golden("unit-status-tree.txt", joined(render_tree(s, c, kNow)));
 }
 
@@ -134,10 +140,11 @@ TEST_CASE("long lines are cut at the width, counting code points", "[tui]") {
 }
 
 TEST_CASE("tables size their columns to the content", "[tui]") {
-  CHECK(format_table({{"NAME", "PHASE", "WHERE"}, {"a-very-long-name", "Paused", "namespace default"}, {"b", "", "x"}}) ==
-        "NAME              PHASE   WHERE\n"
-        "a-very-long-name  Paused  namespace default\n"
-        "b                         x\n");
+  CHECK(
+      format_table({{"NAME", "PHASE", "WHERE"}, {"a-very-long-name", "Paused", "namespace default"}, {"b", "", "x"}}) ==
+      "NAME              PHASE   WHERE\n"
+      "a-very-long-name  Paused  namespace default\n"
+      "b                         x\n");
 }
 
 }  // namespace rollout::cli

@@ -14,7 +14,8 @@ namespace {
 constexpr size_t kMeasurements = 3;  // per gate, the most recent
 
 std::string traffic(const actuators::Position& p) {
-  std::string out = p.finished ? "finished: canary 100%" : fmt::format("canary {}%, stable {}%", p.weight, 100 - p.weight);
+  std::string out =
+      p.finished ? "finished: canary 100%" : fmt::format("canary {}%, stable {}%", p.weight, 100 - p.weight);
   if (p.header) out += fmt::format("; header route {}: {}", p.header->name, p.header->value);
   if (p.mirror) out += fmt::format("; mirror {}%", *p.mirror);
   if (p.adapters_loaded) out += "; adapters loaded";
@@ -28,7 +29,9 @@ std::string elapsed(const std::string& rfc3339, WallTime now) {
   return short_duration(std::chrono::duration_cast<std::chrono::seconds>(std::max(now - *t, WallTime::duration(0))));
 }
 
-std::string ago(const std::string& rfc3339, WallTime now) { return elapsed(rfc3339, now) + " ago"; }
+std::string ago(const std::string& rfc3339, WallTime now) {
+  return elapsed(rfc3339, now) + " ago";
+}
 
 // Children of a node: "├─ " for all but the last, "└─ ".
 void children(std::vector<std::string>& out, const std::string& indent, const std::vector<std::string>& items) {
@@ -44,8 +47,8 @@ std::vector<std::string> step_items(const engine::RolloutState& s, WallTime now)
     const int k = static_cast<int>(i);
     const bool done = all_done || k < current;
     const bool here = !done && k == current && !engine::is_terminal(s.phase);
-    std::string item = fmt::format("{} {} {}", done ? "✓" : (here ? "▶" : " "), s.outline.empty() ? s.step + 1 : k + 1,
-                                   titles[i]);
+    std::string item =
+        fmt::format("{} {} {}", done ? "✓" : (here ? "▶" : " "), s.outline.empty() ? s.step + 1 : k + 1, titles[i]);
     if (here && !s.step_started_at.empty()) item += " (for " + elapsed(s.step_started_at, now) + ")";
     items.push_back(item);
   }
@@ -54,8 +57,9 @@ std::vector<std::string> step_items(const engine::RolloutState& s, WallTime now)
 
 std::string replicas_line(const engine::RolloutState& s) {
   const int updated = s.position.finished ? s.replicas : std::min(s.position.updated, s.replicas);
-  const auto layout =
-      s.objects.empty() ? ReplicaLayout::none : layout_for_kind(s.objects.front().ref.kind, s.objects.front().ref.api_version);
+  const auto layout = s.objects.empty()
+                          ? ReplicaLayout::none
+                          : layout_for_kind(s.objects.front().ref.kind, s.objects.front().ref.api_version);
   std::string which;
   if (layout == ReplicaLayout::groups_from_highest && updated > 0)
     which = updated == 1 ? fmt::format(" (group {})", s.replicas - 1)
@@ -83,7 +87,9 @@ std::vector<std::string> render_tree(const engine::RolloutState& s, const Status
   for (const auto& [name, ms] : by_gate)
     if (std::find(gate_names.begin(), gate_names.end(), name) == gate_names.end()) gate_names.push_back(name);
   if (!gate_names.empty()) nodes.push_back({"gates", {}});
-  if (!s.waiting.empty()) nodes.push_back({"waiting   " + s.waiting + (s.waiting_since.empty() ? "" : " (" + ago(s.waiting_since, now) + ")"), {}});
+  if (!s.waiting.empty())
+    nodes.push_back(
+        {"waiting   " + s.waiting + (s.waiting_since.empty() ? "" : " (" + ago(s.waiting_since, now) + ")"), {}});
   if (!s.message.empty()) nodes.push_back({"message   " + s.message, {}});
   nodes.push_back({"driver    " + c.driver, {}});
   nodes.push_back({"started   " + s.started_at + (s.finished_at.empty() ? "" : ", finished " + s.finished_at), {}});
@@ -98,7 +104,8 @@ std::vector<std::string> render_tree(const engine::RolloutState& s, const Status
     }
     for (size_t g = 0; g < gate_names.size(); ++g) {
       const bool last_gate = g + 1 == gate_names.size();
-      const auto outline = std::find_if(s.gates.begin(), s.gates.end(), [&](const auto& x) { return x.name == gate_names[g]; });
+      const auto outline =
+          std::find_if(s.gates.begin(), s.gates.end(), [&](const auto& x) { return x.name == gate_names[g]; });
       out.push_back(indent + (last_gate ? "└─ " : "├─ ") + gate_names[g] +
                     (outline != s.gates.end() && !outline->condition.empty() ? "  " + outline->condition : ""));
       const auto& ms = by_gate[gate_names[g]];

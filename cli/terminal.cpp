@@ -28,7 +28,9 @@ void restore_and_reraise(int sig) {
   std::raise(sig);
 }
 
-void on_winch(int) { g_resized = true; }
+void on_winch(int) {
+  g_resized = true;
+}
 
 }  // namespace
 
@@ -98,7 +100,11 @@ void set_cursor_hidden(bool hidden) {
   std::cout.flush();
 }
 
-bool take_resized() { return g_resized.exchange(false); }
-bool resize_pending() { return g_resized.load(); }
+bool take_resized() {
+  return g_resized.exchange(false);
+}
+bool resize_pending() {
+  return g_resized.load();
+}
 
 }  // namespace rollout::cli

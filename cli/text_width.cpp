@@ -12,7 +12,9 @@ size_t escape_at(const std::string& s, size_t i) {
   return j < s.size() ? j - i + 1 : s.size() - i;
 }
 
-bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
+bool continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
+}
 
 }  // namespace
 
