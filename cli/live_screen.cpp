@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/text_width.hpp"
+#include "engine/report.hpp"
 
 namespace rollout::cli {
 

@@ -261,6 +261,7 @@ void fold_event(View& v, const engine::Event& e, WallTime now) {
       const std::string name = d.value("gate", "");
       auto it = std::find_if(v.gates.begin(), v.gates.end(), [&](const GateView& g) { return g.name == name; });
       if (it == v.gates.end()) it = v.gates.insert(v.gates.end(), GateView{name, "", {}});
+      if (it->condition.empty()) it->condition = d.value("condition", "");
       std::optional<double> value;
       if (d.contains("value") && d["value"].is_number()) value = d["value"].get<double>();
       it->history.push_back(GateView::Mark{d.value("verdict", ""), value});

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "engine/file_store.hpp"
+#include "engine/report.hpp"
 #include "engine/run.hpp"
 #include "util/timestamp.hpp"
 

@@ -136,22 +136,6 @@ std::vector<PlannedStep> plan_steps(const plan::Plan& plan, int replicas) {
   return steps;
 }
 
-std::string gate_condition(const plan::Gate& gate) {
-  std::vector<std::string> parts;
-  if (gate.success_condition) parts.push_back("success: " + *gate.success_condition);
-  if (gate.failure_condition) parts.push_back("failure: " + *gate.failure_condition);
-  if (const auto& c = gate.compare) {
-    const std::string ratio = "canary/" + c->baseline;
-    if (c->max_ratio) parts.push_back(fmt::format("{} <= {}", ratio, *c->max_ratio));
-    if (c->min_ratio) parts.push_back(fmt::format("{} >= {}", ratio, *c->min_ratio));
-    if (c->max_increase) parts.push_back(fmt::format("canary - {} <= {}", c->baseline, *c->max_increase));
-  }
-  if (const auto& q = gate.sequential) parts.push_back(fmt::format("sequential vs {} (alpha {})", q->baseline, q->alpha));
-  if (const auto* probe = std::get_if<plan::HttpProbe>(&gate.provider); probe && parts.empty())
-    parts.push_back(fmt::format("GET {} -> {}", probe->path, probe->expect_status));
-  return join(parts).empty() ? "measured" : join(parts);
-}
-
 int finish_step_index(const std::vector<PlannedStep>& steps) {
   for (size_t i = 0; i < steps.size(); ++i)
     if (steps[i].kind == StepKind::finish) return static_cast<int>(i);

@@ -43,10 +43,6 @@ std::vector<PlannedStep> plan_steps(const plan::Plan& plan, int replicas = 0);
 // (25% of 6 = 2, as Kubernetes rounds maxSurge) and never 0 (1% of 6 = 1).
 int replicas_at(const plan::UpdateReplicas& step, int total);
 
-// A gate's condition in a few words, for views without the plan: "success: result < 0.01",
-// "canary/stable <= 1.2", "sequential vs stable (alpha 0.01)", "GET /health -> 200".
-std::string gate_condition(const plan::Gate& gate);
-
 // The index of the finish step (`promote --full` jumps there).
 int finish_step_index(const std::vector<PlannedStep>& steps);
 
