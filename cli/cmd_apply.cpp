@@ -179,8 +179,9 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
   settings.leave_paused = [&leave] { return leave.load(); };
   std::optional<RawKeys> raw;
   std::optional<KeyOffer> keys;
-  if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive) {
-    raw.emplace();
+  if (mode == RenderMode::text && settings.mode == engine::ExecMode::apply && t.interactive) raw.emplace();
+  if (view && !(raw && raw->active())) view->show_keys(false);  // no keys line for keys nobody reads
+  if (raw && raw->active()) {
     auto say = [&](const std::string& m) { view ? view->say(m) : void(t.err << m << std::endl); };
     auto show = [&](const std::string& text) { view ? view->print_above(text) : void(t.out << text << std::flush); };
     keys.emplace(KeyContext{g, p, *ns, **client, *store, t, say, show, leave});

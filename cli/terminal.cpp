@@ -66,6 +66,8 @@ ScreenSize screen_size() {
 }
 
 RawKeys::RawKeys() {
+  // A background job (`rollout plan apply ... &`) would be stopped by SIGTTOU: no keys for it.
+  if (tcgetpgrp(STDIN_FILENO) != getpgrp()) return;
   struct termios now;
   if (tcgetattr(STDIN_FILENO, &now) != 0) return;
   g_saved_termios = now;

@@ -33,8 +33,8 @@ struct ScreenSize {
 ScreenSize screen_size();
 
 // While it lives, stdin gives single keys without echo (termios: no ICANON, no ECHO; ISIG kept,
-// so Ctrl-C still interrupts). Restored by the destructor and by SIGINT/SIGTERM (see
-// install_restore_on_signal).
+// so Ctrl-C still interrupts); not for a background job (active() is false). Restored by the
+// destructor and by SIGINT/SIGTERM (see install_restore_on_signal).
 class RawKeys {
  public:
   RawKeys();

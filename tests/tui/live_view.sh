@@ -125,6 +125,16 @@ for env in "NO_COLOR=1" "TERM=dumb"; do
   tm kill-session -t plain
   "$rollout" abort $name >/dev/null 2>&1
 done
+# ---- a background job of an interactive shell takes no keys: raw mode would stop it (SIGTTOU) ---
+k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
+tm new-session -d -s bg -x 80 -y 40 "env -u NO_COLOR TERM=xterm-256color KUBECONFIG=$KUBECONFIG bash --norc --noprofile -i"
+tm send-keys -t bg "$rollout plan apply --yes --until-pause $work/bg.yaml & wait \$!; echo BGEXIT=\$?" Enter
+wait_pane bg "BGEXIT=" >/dev/null
+expect_contains "a background apply runs to its pause, not stopped" "BGEXIT=0" "$(tm capture-pane -p -t bg)"
+expect_eq "and shows no keys it would not read" "" "$(tm capture-pane -p -t bg | grep -F '[p]romote')"
+tm kill-session -t bg
+"$rollout" abort $name >/dev/null 2>&1
+
 # ---- Ctrl-C in the live view: the cursor is shown again and the terminal's modes restored ------
 # (last: the killed apply's lease in the ConfigMap outlives it for a while). The pane's shell
 # traps SIGINT so that it lives on to check.
