@@ -128,9 +128,9 @@ done
 # ---- a background job of an interactive shell takes no keys: raw mode would stop it (SIGTTOU) ---
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
 tm new-session -d -s bg -x 80 -y 40 "env -u NO_COLOR TERM=xterm-256color KUBECONFIG=$KUBECONFIG bash --norc --noprofile -i"
-tm send-keys -t bg "$rollout plan apply --yes --until-pause $work/bg.yaml & wait \$!; echo BGEXIT=\$?" Enter
-wait_pane bg "BGEXIT=" >/dev/null
-expect_contains "a background apply runs to its pause, not stopped" "BGEXIT=0" "$(tm capture-pane -p -t bg)"
+tm send-keys -t bg "$rollout plan apply --yes --until-pause $work/bg.yaml & wait \$!; echo BG_\$((1+1))_EXIT=\$?" Enter
+wait_pane bg "BG_2_EXIT=" >/dev/null  # not the typed line: that says $((1+1))
+expect_contains "a background apply runs to its pause, not stopped" "BG_2_EXIT=0" "$(tm capture-pane -p -t bg)"
 expect_eq "and shows no keys it would not read" "" "$(tm capture-pane -p -t bg | grep -F '[p]romote')"
 tm kill-session -t bg
 "$rollout" abort $name >/dev/null 2>&1
