@@ -1,5 +1,6 @@
 // GET on a gate's server: through the API server's pod proxy for a pod, directly over loopback
-// (libcurl) for a local replica. Either way one request, no retries.
+// (libcurl) for a local replica. One request to the server, never retried: its answers are the
+// measurement. Only the API server's own refusals of the proxied request are retried.
 #include <curl/curl.h>
 
 #include <memory>
@@ -48,7 +49,7 @@ Result<k8s::HttpResult> get_endpoint(k8s::Client& client, const Endpoint& endpoi
   call.path = endpoint.base + rest;
   call.accept = "*/*";
   call.timeout = timeout;
-  return client.send_once(call);
+  return client.send_proxied(call);
 }
 
 }  // namespace rollout::gates

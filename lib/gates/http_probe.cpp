@@ -49,7 +49,7 @@ Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& t
   const std::string path = probe_.model_listed ? "/v1/models" : probe_.path;
   const Duration timeout = probe_.timeout.value_or(Duration(5000));
   int probed = 0, passed = 0;
-  std::string failures;
+  std::string failures, unreachable;
   for (const auto& [role, side] : pools) {
     auto endpoints = targets.endpoints(side);
     if (!endpoints.ok()) return {Verdict::error, std::nullopt, endpoints.error().message};
@@ -57,6 +57,13 @@ Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& t
       if (!e.ready) continue;
       ++probed;
       auto r = get_endpoint(client, e, path, timeout);
+      // The API server failing the proxied request (after its retries) says nothing about the pod:
+      // the measurement is an error, as a metrics backend that does not answer.
+      const bool via_api_server = e.base.rfind("http://", 0) != 0 && e.base.rfind("https://", 0) != 0;
+      if (!r.ok() && via_api_server) {
+        unreachable += (unreachable.empty() ? "" : "; ") + e.name + ": " + r.error().message;
+        continue;
+      }
       std::string why = r.ok() ? judge(probe_, *r) : r.error().message;
       if (why.empty())
         ++passed;
@@ -67,6 +74,7 @@ Measurement HttpProbeProvider::measure(k8s::Client& client, const GateTargets& t
   }
   const double share = probed ? static_cast<double>(passed) / probed : 0.0;
   if (!failures.empty()) return {Verdict::failed, share, failures};
+  if (!unreachable.empty()) return {Verdict::error, std::nullopt, unreachable};
   return {Verdict::successful, share, fmt::format("{}/{} pods answered {}", passed, probed, path)};
 }
 

@@ -119,6 +119,35 @@ Result<HttpResult> Client::call(HttpCall c) {
   }
 }
 
+namespace {
+
+// The API server's own refusal rather than the proxied server's answer. Its priority and fairness
+// filter rejects with 429, Retry-After and a metav1.Status body (apiserver/pkg/server/filters/
+// priority-and-fairness.go, tooManyRequests -> responsewriters.ErrorNegotiated), as its other
+// errors are Status objects; a model server's own 429 or 500 has no such body.
+bool refused_by_api_server(const HttpResult& r) {
+  if (r.status != 429 && r.status != 500) return false;
+  const json body = json::parse(r.body, nullptr, false);
+  return body.is_object() && body.value("kind", "") == "Status" && body.value("apiVersion", "") == "v1";
+}
+
+}  // namespace
+
+Result<HttpResult> Client::send_proxied(const HttpCall& c) {
+  for (int attempt = 0;; ++attempt) {
+    ++stats_.requests;
+    auto r = transport_->send(c);
+    if (!r.ok() || !refused_by_api_server(*r)) return r;
+    if (attempt + 1 >= retry_.max_attempts) {
+      Error e = error_from_status(r->status, r->body, c.method + " " + c.path);
+      e.message = "the API server refused the proxied request (not the pod's answer): " + e.message;
+      return e;
+    }
+    ++stats_.retries;
+    sleep_(backoff(retry_, attempt, r->retry_after));
+  }
+}
+
 Result<json> Client::json_call(HttpCall c) {
   const std::string what = c.method + " " + c.path.substr(0, c.path.find('?'));
   auto r = call(c);

@@ -106,6 +106,11 @@ class Client {
     ++stats_.requests;
     return transport_->send(call);
   }
+  // A request through the API server's proxy (".../pods/NAME:PORT/proxy/..."): what the pod answers
+  // passes through unchanged, whatever its status, but the API server's own refusals (a 429 or a
+  // 500 whose body is a metav1.Status) say nothing about the pod and are retried as any API call.
+  // When they persist, the error carries their code (ErrorKind::unavailable).
+  Result<HttpResult> send_proxied(const HttpCall& call);
 
  private:
   Result<HttpResult> call(HttpCall call);

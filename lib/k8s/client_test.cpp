@@ -220,6 +220,34 @@ TEST_CASE("retries ride out injected 500s and honour Retry-After on 429", "[k8s]
   CHECK(missing.error().kind == ErrorKind::not_found);
 }
 
+TEST_CASE("proxied requests retry the API server's own refusals and pass the pod's answers through",
+          "[k8s][client]") {
+  Sandbox sb;
+  std::vector<Duration> sleeps;
+  Client c = client_for_context(sb, "rollout-sandbox", &sleeps);
+  HttpCall call;
+  call.method = "GET";
+  call.path = "/api/v1/namespaces/default/pods/no-such-pod:8000/proxy/health";
+  sandbox::FaultConfig f;
+  f.throttle_rate = 1;  // the API server refuses everything with 429 + Retry-After + Status
+  sb.server.api().set_faults(f);
+  auto r = c.send_proxied(call);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == 429);
+  CHECK(r.error().kind == ErrorKind::unavailable);
+  CHECK(r.error().message.find("not the pod") != std::string::npos);
+  REQUIRE_FALSE(sleeps.empty());  // retried with the client's policy, as any API call
+  CHECK(sleeps.front() == Duration(1000));  // Retry-After: 1
+  CHECK(c.stats().retries == static_cast<int>(sleeps.size()));
+  f.throttle_rate = 0;
+  sb.server.api().set_faults(f);
+  sleeps.clear();
+  auto answered = c.send_proxied(call);  // the proxy's own answer about the pod: passed through
+  REQUIRE(answered.ok());
+  CHECK(answered->status == 404);
+  CHECK(sleeps.empty());
+}
+
 TEST_CASE("watch sees every change, resumes dropped streams and re-lists after 410", "[k8s][client]") {
   auto o = Sandbox::defaults();
   o.event_window = 4;

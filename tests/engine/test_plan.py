@@ -14,6 +14,7 @@ usage: test_plan.py PLAN OUT [--finalize CMD] [--gate-interval 1s] [--analysis 2
                              [--keep-gates] [--prometheus-as-scrape] [--add-gate YAML] [--drop-gate NAME]
                              [--prometheus http://127.0.0.1:PORT] [--rate-window 15s] [--max-ratio 3]
                              [--steps YAML] [--pod-annotation K=V] [--ready-timeout 30s]
+                             [--inconclusive-limit N]
 """
 import argparse
 import re
@@ -42,6 +43,8 @@ p.add_argument("--steps", default=None, help="YAML flow list that replaces spec.
 p.add_argument("--pod-annotation", action="append", default=[],
                help="KEY=VALUE added to every pod template inside the target's template (sandbox knobs)")
 p.add_argument("--ready-timeout", default=None, help="the rolling target's readyTimeout")
+p.add_argument("--inconclusive-limit", type=int, default=None,
+               help="with --keep-gates: every gate's inconclusiveLimit (a short window at 1%% of the traffic often sees no request)")
 a = p.parse_args()
 METRICS = {"error-rate", "ttft-p50", "ttft-p95", "ttft-p99", "itl-p99", "e2e-p99", "queue-depth",
            "kv-cache-usage", "throughput"}
@@ -77,6 +80,8 @@ def kept_gates():
     for g in gates:
         g["interval"] = a.gate_interval
         g.pop("initialDelay", None)
+        if a.inconclusive_limit is not None:
+            g["inconclusiveLimit"] = a.inconclusive_limit
         if a.max_ratio and "compare" in g:
             g["compare"]["maxRatio"] = float(a.max_ratio)
         if a.prometheus_as_scrape and "prometheus" in g and g["name"] in METRICS:
