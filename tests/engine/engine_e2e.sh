@@ -124,12 +124,7 @@ expect_eq "finished: one rule, only the new pool, no mirror" \
 # ---- a bad version is rolled back by the health gate, byte for byte -----------------------
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" >/dev/null
 # The new pool's pods are replaced by a version that crashes on start: no pod answers /health.
-k get deployment vllm-llama3-8b-instruct-new -o json |
-  jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
-      | .spec.template.metadata.annotations["sandbox.rollout.dev/crash-on-start"] = "true"' >"$work/bad-deploy.json"
-k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
-for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
-k apply -f "$work/bad-deploy.json" >/dev/null
+crash_new_pool
 test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-blue-green --pause-duration 1s
 before=$(k get httproute llm-route -o json | jq -c '.spec')
 "$rollout" plan apply --yes --timeout 120s "$work/bad.yaml" >"$work/bad.out" 2>&1

@@ -56,3 +56,11 @@ wait_for_phase() {  # wait_for_phase NAME PHASE SECONDS
   echo "rollout $1 did not reach phase $2 (now: $(phase_of "$1"))"
   return 1
 }
+crash_new_pool() {  # the new pool's pods replaced by a version that crashes on start: none answers /health
+  k get deployment vllm-llama3-8b-instruct-new -o json |
+    jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
+        | .spec.template.metadata.annotations["sandbox.rollout.dev/crash-on-start"] = "true"' >"$work/bad-deploy.json"
+  k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
+  for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
+  k apply -f "$work/bad-deploy.json" >/dev/null
+}

@@ -137,12 +137,7 @@ expect_contains "a gate table" "| gate | step | verdict | value | condition |" "
 expect_contains "with the health gate" "| canary-health |" "$md"
 
 # ---- a new version that never becomes healthy: the gate fails, the route is rolled back ------
-k get deployment vllm-llama3-8b-instruct-new -o json |
-  jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
-      | .spec.template.metadata.annotations["sandbox.rollout.dev/crash-on-start"] = "true"' >"$work/bad-deploy.json"
-k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
-for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
-k apply -f "$work/bad-deploy.json" >/dev/null
+crash_new_pool
 k apply -f "$src/examples/sandbox/httproute-llm-route.yaml" -f "$src/examples/sandbox/inferencepools.yaml" >/dev/null
 test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name bad-bg --pause-duration 1s
 "$rollout" plan apply --yes -o json --timeout 120s "$work/bad.yaml" --junit "$work/bad.xml" --summary "$summary_md" \

@@ -99,12 +99,7 @@ expect_contains "basic auth: -v describes the user" "basic" "$(cat "$out/basic-l
 
 # A rolled-back run: the new pool's pods are replaced by a version that crashes on start (as in
 # engine_e2e), so its health gate fails whatever the traffic; the messages quote what was measured.
-k get deployment vllm-llama3-8b-instruct-new -o json |
-  jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.generation, .metadata.managedFields, .status)
-      | .spec.template.metadata.annotations["sandbox.rollout.dev/crash-on-start"] = "true"' >"$work/bad-deploy.json"
-k delete deployment vllm-llama3-8b-instruct-new --wait=true >/dev/null
-for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
-k apply -f "$work/bad-deploy.json" >/dev/null
+crash_new_pool
 reset_route
 test_plan plans/inferencepool-blue-green.yaml "$work/bad.yaml" --name secrets-bad --pause-duration 1s
 run bad-apply plan apply --yes --timeout 120s "$work/bad.yaml" --context from-exec -vvv --junit "$out/bad.xml" --summary "$out/bad.md"
