@@ -16,6 +16,7 @@
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "cli/event_render.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/live_screen.hpp"
 #include "engine/control.hpp"
 #include "engine/engine.hpp"
@@ -144,7 +145,7 @@ class KeyOffer {
 
 // `report`, when --junit or --summary asked for one, sees every event before the renderer does.
 Status run_engine(const GlobalOptions& g, const std::string& file, engine::ApplySettings settings, RenderMode mode,
-                  bool ask, Terminal& t, engine::RunRecorder* report = nullptr) {
+                  bool ask, Terminal& t, engine::RunRecorder* report = nullptr, SignalInterrupt* signals = nullptr) {
   auto loaded = load_one(file, t);
   if (!loaded.ok()) return loaded.error();
   const plan::Plan& p = loaded->plan;
@@ -186,7 +187,12 @@ Status run_engine(const GlobalOptions& g, const std::string& file, engine::Apply
     auto show = [&](const std::string& text) { view ? view->print_above(text) : void(t.out << text << std::flush); };
     keys.emplace(KeyContext{g, p, *ns, **client, *store, t, say, show, leave});
   }
+  if (signals) {
+    signals->set_say([&](const std::string& m) { view ? view->say(m) : void(t.err << m << std::endl); });
+    signals->arm();
+  }
   auto result = engine::apply_plan(p, *ns, settings, seams);
+  if (signals) signals->set_say([&t](const std::string& m) { t.err << m << std::endl; });
   keys.reset();
   raw.reset();
   if (view) view->show_keys(false);  // the last frame stays, without keys that no longer work
@@ -210,22 +216,38 @@ Status plan_apply(const GlobalOptions& g, const ApplyOptions& o, Terminal& t) {
   RenderMode mode = o.output == "json" ? RenderMode::json : RenderMode::text;
   if (settings.mode != engine::ExecMode::apply && mode == RenderMode::text) mode = RenderMode::diff;
   const bool ask = settings.mode == engine::ExecMode::apply && !o.yes && t.interactive && o.output != "json";
-  if (o.junit.empty() && o.summary.empty()) return run_engine(g, o.file, settings, mode, ask, t);
+  // Before any thread starts: they inherit the blocked signals, which only its thread takes.
+  engine::Interrupt interrupt;
+  std::optional<SignalInterrupt> signals;
+  if (settings.mode == engine::ExecMode::apply) {
+    signals.emplace(interrupt, [&t](const std::string& m) { t.err << m << std::endl; });
+    settings.interrupt = &interrupt;
+  }
+  SignalInterrupt* sig = signals ? &*signals : nullptr;
+  // Interrupted, the apply says so and ends by its signal, as the shell or CI runner expects.
+  auto ending = [&](Status end) {
+    if (sig && sig->received()) {
+      if (!end.ok()) t.err << t.paint(t.color_err, "31", "error: ") << end.error().message << std::endl;
+      sig->reraise();
+    }
+    return end;
+  };
+  if (o.junit.empty() && o.summary.empty()) return ending(run_engine(g, o.file, settings, mode, ask, t, nullptr, sig));
   if (auto s = engine::check_report_paths(o.junit, o.summary); !s.ok()) return s;
   // Written however the apply ends: an outcome, or an error before or during the run.
   engine::RunRecorder report(system_clock());
   Status end = ok_status();
   try {
-    end = run_engine(g, o.file, settings, mode, ask, t, &report);
+    end = run_engine(g, o.file, settings, mode, ask, t, &report, sig);
   } catch (const std::exception& e) {  // a bug: reported as the internal error it is, then escalated
     (void)engine::write_reports(report.report(make_error(ErrorKind::internal, e.what()), o.file), o.junit, o.summary);
     throw;
   }
   if (auto w = engine::write_reports(report.report(end, o.file), o.junit, o.summary); !w.ok()) {
-    if (end.ok()) return w;
+    if (end.ok()) return ending(w);
     t.err << "error: " << w.error().message << "\n";
   }
-  return end;
+  return ending(end);
 }
 
 Status plan_diff(const GlobalOptions& g, const DiffOptions& o, Terminal& t) {

@@ -63,7 +63,8 @@ class TextRenderer : public engine::EventSink {
     const char* colour = nullptr;
     if (e.type == engine::EventType::rolling_back || e.type == engine::EventType::drift || (e.type == engine::EventType::gate_measured && e.data.value("verdict", "") == "Failed"))
       colour = "31";
-    else if (e.type == engine::EventType::paused || e.type == engine::EventType::resumed || e.type == engine::EventType::promoted)
+    else if (e.type == engine::EventType::paused || e.type == engine::EventType::resumed || e.type == engine::EventType::promoted ||
+             e.type == engine::EventType::interrupted)
       colour = "33";
     else if (e.type == engine::EventType::finished)
       colour = e.data.value("outcome", "") == "Succeeded" ? "32" : "31";

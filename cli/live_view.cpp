@@ -301,6 +301,13 @@ void fold_event(View& v, const engine::Event& e, WallTime now) {
       v.message = e.message;
       remember();
       break;
+    case EventType::interrupted:  // the rollout stays where it is; this view's apply is over
+      v.outcome = "Interrupted";
+      v.message = e.message;
+      v.keys = false;
+      v.waiting.clear();
+      remember();
+      break;
     default: remember(); break;
   }
 }

@@ -22,6 +22,24 @@ std::string new_run_id() {
 
 }  // namespace
 
+void Interrupt::request(const std::string& why) {
+  std::lock_guard lock(mu_);
+  if (why_) return;
+  why_ = why;
+  if (wake_) wake_();
+}
+
+std::optional<std::string> Interrupt::requested() const {
+  std::lock_guard lock(mu_);
+  return why_;
+}
+
+void Interrupt::on_request(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+  if (why_ && wake_) wake_();
+}
+
 Run::Run(const plan::Plan& plan, std::string ns, ApplySettings settings, Seams& seams)
     : plan_(plan),
       ns_(std::move(ns)),
@@ -111,6 +129,14 @@ Result<RunResult> Run::execute() {
   start_gates(background_);
   next_drift_check_ = clock_.now();
   start_watch();
+  if (settings_.interrupt)  // cleared by stop_watch, before this Run goes away
+    settings_.interrupt->on_request([this] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++changes_;
+      }
+      cv_.notify_all();
+    });
   return drive();
 }
 
@@ -257,6 +283,8 @@ Status outcome_status(const RunResult& r, const std::string& name) {
                                                     "` and a new apply continue it");
     case Outcome::aborted: return make_error(ErrorKind::aborted, "rollout " + name + " aborted: " + r.message);
     case Outcome::timed_out: return make_error(ErrorKind::timeout, "rollout " + name + " rolled back: " + r.message);
+    case Outcome::interrupted:  // the CLI ends by the signal itself; a caller without one is told as an abort
+      return make_error(ErrorKind::aborted, "rollout " + name + " " + r.message);
   }
   return ok_status();
 }

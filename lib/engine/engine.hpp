@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,23 @@ class MetricProvider;
 
 namespace rollout::engine {
 
+// A request to stop driving between writes (the CLI's SIGINT and SIGTERM: a CI job cancelled, a
+// Ctrl-C): the rollout stays where its state records it, its lock is released, and the next apply
+// resumes it or `rollout abort` rolls it back. A rollback under way is finished first. Thread-safe;
+// not for use inside a signal handler.
+class Interrupt {
+ public:
+  void request(const std::string& why);  // "SIGTERM"; the first request counts
+  std::optional<std::string> requested() const;
+  // Called when a request arrives (at once if one has): the run's wake-up. Null clears it.
+  void on_request(std::function<void()> wake);
+
+ private:
+  mutable std::mutex mu_;
+  std::optional<std::string> why_;
+  std::function<void()> wake_;
+};
+
 struct ApplySettings {
   ExecMode mode = ExecMode::apply;
   bool until_pause = false;         // hand over (exit 0) at a pause step that waits for promote
@@ -37,6 +55,8 @@ struct ApplySettings {
   // Previews only: start at this planned step, the objects taken to be where the step before
   // left them (the live view's [d]iff of the steps still to come).
   int preview_from = 0;
+  // Stops the run between writes when requested. Null: only the process's death stops it.
+  Interrupt* interrupt = nullptr;
 };
 
 enum class Outcome {
@@ -48,6 +68,7 @@ enum class Outcome {
   handed_over,        // --until-pause reached a manual pause (exit 0)
   previewed,          // dry run / diff
   already_succeeded,  // this plan's run had already finished
+  interrupted,        // Interrupt: stopped where it was, for a later apply or abort (the CLI re-raises the signal)
 };
 
 struct RunResult {

@@ -116,7 +116,8 @@ actuators::Wait Run::verify_wait() {
   // Waiting for the cluster to act happens in real time, whatever the run's clock.
   wait.cancelled = [this] {
     auto c = read_control();
-    return (c.ok() && c->abort) || deadline_passed().has_value();
+    return (c.ok() && c->abort) || deadline_passed().has_value() ||
+           (settings_.interrupt && settings_.interrupt->requested().has_value());
   };
   wait.note = [this](const std::string& what) {
     note_waiting(what);
@@ -221,7 +222,7 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
     if (v.ok())
       v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
     if (!v.ok()) {
-      if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort or deadline
+      if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort, deadline or interrupt
       if (v.error().kind != ErrorKind::timeout && v.error().kind != ErrorKind::gate_failed) return v.error();
       *message = v.error().message;
       return WriteEnd::failed;

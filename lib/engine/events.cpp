@@ -17,6 +17,7 @@ const char* to_string(EventType t) {
     case EventType::promoted: return "promoted";
     case EventType::drift: return "drift";
     case EventType::rolling_back: return "rolling_back";
+    case EventType::interrupted: return "interrupted";
     case EventType::rolled_back: return "rolled_back";
     case EventType::finished: return "finished";
     case EventType::info: return "info";

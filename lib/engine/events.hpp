@@ -24,6 +24,7 @@ enum class EventType {
   rolling_back,
   rolled_back,
   finished,
+  interrupted,  // SIGINT/SIGTERM: stopped where it was, not finished
   info,
 };
 const char* to_string(EventType t);

@@ -53,6 +53,7 @@ void Run::start_watch() {
 }
 
 void Run::stop_watch() {
+  if (settings_.interrupt) settings_.interrupt->on_request(nullptr);
   stopping_ = true;
   cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
@@ -92,6 +93,8 @@ Run::Tick Run::tick() {
   auto control = read_control();
   if (!control.ok()) return control.error();
   const ControlRequests& c = *control;
+  if (auto why = live_ && settings_.interrupt ? settings_.interrupt->requested() : std::nullopt)
+    return ended(interrupted(*why));
   if (c.abort) return ended(roll_back(Phase::Aborted, "aborted by " + (c.abort_by.empty() ? "a user" : c.abort_by)));
   if (auto d = deadline_passed()) return ended(roll_back(Phase::TimedOut, *d));
   if (state_.step >= static_cast<int>(steps_.size())) {
@@ -117,6 +120,25 @@ Run::Tick Run::tick() {
          {{"reason", to_string(PauseReason::user)}});
   }
   return step_action(step, c);
+}
+
+// Stops driving where the rollout is: its state already records every write; the lock goes with
+// this Run. A pause, a hold or a step half-way through are all resumed by the next apply.
+Result<RunResult> Run::interrupted(const std::string& why) {
+  note_waiting("");
+  const int n = static_cast<int>(steps_.size());
+  const std::string where = state_.step < n ? fmt::format("step {}/{} ({})", state_.step + 1, n,
+                                                            steps_[static_cast<size_t>(state_.step)].title)
+                                            : "its last step";
+  if (state_.phase == Phase::Progressing) {
+    state_.message = "interrupted by " + why + " at " + where + "; no apply drives it";
+    if (auto s = save(); !s.ok()) return s.error();
+  }
+  const std::string message = fmt::format(
+      "interrupted by {} at {}: it stays there, unlocked; `rollout plan apply` resumes it, `rollout abort {}` rolls it back",
+      why, where, plan_.name);
+  emit(EventType::interrupted, "rollout " + plan_.name + " " + message, {{"signal", why}, {"step", state_.step}});
+  return RunResult{Outcome::interrupted, message};
 }
 
 void Run::enter_step(const PlannedStep& step) {

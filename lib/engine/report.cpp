@@ -76,6 +76,7 @@ std::string last_step_result(ReportOutcome o) {
     case ReportOutcome::timed_out: return "timed out";
     case ReportOutcome::handed_over: return "paused";
     case ReportOutcome::previewed: return "previewed";
+    case ReportOutcome::interrupted: return "interrupted";
     case ReportOutcome::error: return "error";
   }
   return "error";
@@ -92,6 +93,7 @@ const char* to_string(ReportOutcome o) {
     case ReportOutcome::timed_out: return "TimedOut";
     case ReportOutcome::handed_over: return "Paused";
     case ReportOutcome::previewed: return "Previewed";
+    case ReportOutcome::interrupted: return "Interrupted";
     case ReportOutcome::error: return "Error";
   }
   return "Error";
@@ -106,6 +108,7 @@ const char* status_word(ReportOutcome o) {
     case ReportOutcome::timed_out: return "TIMED OUT";
     case ReportOutcome::handed_over: return "PAUSED";
     case ReportOutcome::previewed: return "DRY RUN";
+    case ReportOutcome::interrupted: return "INTERRUPTED";
     case ReportOutcome::error: return "ERROR";
   }
   return "ERROR";
@@ -163,7 +166,7 @@ struct Tally {
   int replicas = 0, current = -1, resumed_at = -1;
   std::optional<ReportOutcome> finished;
   std::optional<WallTime> ended;  // the run stopped progressing: rollback, end or hold on failure
-  bool handed_over = false, paused_on_failure = false, dry = false;
+  bool handed_over = false, paused_on_failure = false, dry = false, interrupted = false;
   std::map<int, std::string> titles;
   std::map<int, WallTime> step_start;
   std::map<int, bool> promoted;
@@ -218,6 +221,10 @@ void count(const SeenEvent& seen, Tally& t, RunReport& r, const std::optional<pl
       if (!t.ended) t.ended = at;
       break;
     case EventType::rolled_back: r.rolled_back = true; break;
+    case EventType::interrupted:
+      t.interrupted = true, r.message = e.message;
+      if (!t.ended) t.ended = at;
+      break;
     case EventType::finished:
       t.finished = outcome_of_phase(d.value("outcome", ""));
       if (d.contains("runId")) r.run_id = d.value("runId", "");
@@ -237,6 +244,8 @@ void decide_outcome(const Tally& t, const Status& end, RunReport& r) {
                             end.error().kind == ErrorKind::aborted || end.error().kind == ErrorKind::timeout;
   if (!run_ended_it)
     as_error();
+  else if (t.interrupted)
+    r.outcome = ReportOutcome::interrupted;
   else if (t.finished)
     r.outcome = *t.finished;
   else if (t.paused_on_failure)

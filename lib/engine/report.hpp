@@ -28,6 +28,7 @@ enum class ReportOutcome {
   timed_out,          // exit 5
   handed_over,        // --until-pause reached a manual pause, exit 0
   previewed,          // --dry-run
+  interrupted,        // SIGINT/SIGTERM stopped the apply; the rollout stays where it was
   error,              // the apply ended by an error (infrastructure, lock, invalid input, ...)
 };
 const char* to_string(ReportOutcome o);    // "Succeeded", "Failed", "PausedOnFailure", ...

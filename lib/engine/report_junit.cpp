@@ -115,6 +115,8 @@ Case step_case(const RunReport& r, const StepReport& s) {
     c.kind = "error", c.type = "Aborted";
   } else if (res == "timed out") {
     c.kind = "error", c.type = "Timeout";
+  } else if (res == "interrupted") {  // the CI job was cancelled: not a verdict on the rollout
+    c.kind = "error", c.type = "Interrupted";
   } else if (res == "error") {
     c.kind = "error", c.type = r.error_kind.empty() ? "Error" : r.error_kind;
   } else if (res == "not run" || res == "skipped" || res == "done earlier" || res == "paused") {

@@ -51,6 +51,7 @@ class Run {
   Status settle();
   Status advance(bool to_finish);
   Tick fail(const std::string& message);
+  Result<RunResult> interrupted(const std::string& why);
   Tick gates_due();
   void start_gates(std::vector<gates::GateTracker>& trackers);
   Status release_hold(const ControlRequests& c);
