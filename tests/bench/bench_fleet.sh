@@ -10,6 +10,8 @@
 # step) are printed beside the figures, never asserted: timings depend on the machine. What is
 # asserted is the outcome: every route ends at 90/10, or the bench exits 1.
 # Usage: bench_fleet.sh ROLLOUT_BIN SOURCE_DIR [N...]   (default N: 1 100 1000)
+# With BENCH_TSV=FILE each measurement is also appended to FILE as "N<TAB>method<TAB>wall_s<TAB>
+# api_requests<TAB>peak_rss_KiB" (tests/bench/run.sh takes medians over repeated runs).
 set -uo pipefail
 rollout=$(realpath "$1")
 src=$(realpath "$2")
@@ -156,6 +158,7 @@ measure() {  # measure N METHOD COMMAND...
   fi
   wall["$n $method"]=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
   reqs["$n $method"]=$requests
+  [[ -n ${BENCH_TSV:-} ]] && printf '%s\t%s\t%s\t%s\t%s\n' "$n" "$method" "${wall["$n $method"]}" "$requests" "$rss" >>"$BENCH_TSV"
   rows+=("$(printf '%6s  %-14s %9.2f %13s %10.2f %14s %10s   %s' "$n" "$method" "${wall["$n $method"]}" \
     "$requests" "$(awk -v r="$requests" -v n="$n" 'BEGIN { print r / n }')" "$((rss / 1024))" "$done_routes/$n" \
     "$(verbs_between "$work/before.json" "$work/after.json")")")
