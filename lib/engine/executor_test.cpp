@@ -66,7 +66,6 @@ TEST_CASE("read_all reads a fleet of objects with one LIST, in the order asked",
   CHECK(missing.error().message == "ConfigMap gone not found in namespace default");
 }
 
-}  // namespace rollout::engine
 
 namespace {
 
@@ -122,3 +121,5 @@ TEST_CASE("restore_originals restores a fleet of one kind concurrently, kinds in
   CHECK(exec.kinds.back() == "ConfigMap");  // after every route
   for (const auto& o : state.objects) CHECK(o.written == o.original);
 }
+
+}  // namespace rollout::engine
