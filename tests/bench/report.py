@@ -35,6 +35,8 @@ def fmt(v, digits=2):
 def ratio(a, b, suffix="x"):
     if a is None or b is None or b == 0:
         return "—"
+    if suffix == "x faster" and a < b:
+        return f"{b / a:.1f}x slower"
     return f"{a / b:.1f}{suffix}"
 
 

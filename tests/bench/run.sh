@@ -111,9 +111,9 @@ os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
 compiler=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" | head -1)
 compiler_version=$("${compiler:-c++}" --version 2>/dev/null | head -1)
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" | head -1)
-version=$("$rollout" --version 2>/dev/null | head -1)
+version=$("$rollout" version 2>/dev/null | head -1)
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null)
-dirty=$(git -C "$src" status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)")
+dirty=$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (uncommitted changes)")
 nice_level=$(nice)
 {
   echo "# Benchmarks"
@@ -127,7 +127,8 @@ nice_level=$(nice)
   echo "| RAM | $mem |"
   echo "| OS | $os, kernel $(uname -r) |"
   echo "| compiler | $compiler_version, $build_type |"
-  echo "| rollout | $version, commit $commit$dirty |"
+  echo "| rollout | $version |"
+  echo "| source tree | commit $commit$dirty |"
   echo "| niceness | $nice_level (the machine was shared with other jobs: timings are upper bounds) |"
   echo "| mode | $( ((short)) && echo "short (CI): 100 routes, one repetition" || echo "full: $reps repetitions, 1/100/1000 routes") |"
   echo "| duration | ${total} s |"
