@@ -218,6 +218,10 @@ void add_sandbox_commands(CLI::App& app, Bindings& b) {
   up->add_option("--fault-latency", u.fault_latency, "Latency added to every API request, e.g. 200ms");
   up->add_option("--fault-drop-watch-after", u.fault_drop_watch_after, "Close watch streams after N events")
       ->check(CLI::NonNegativeNumber);
+  b.file_options[up->add_option("--audit-log-path", u.audit_log_path,
+                                "Append one JSON line per API request (audit.k8s.io/v1 Event, as kube-apiserver's "
+                                "flag of that name), and per change the simulated kubelets and controllers make")] =
+      true;
   up->add_option("--traffic-rate", u.traffic_rate,
                  "Synthetic requests per second through each HTTPRoute and each Kthena ModelRoute (0: none)")
       ->check(CLI::NonNegativeNumber)

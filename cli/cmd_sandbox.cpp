@@ -17,6 +17,7 @@ Status sandbox_up(const SandboxUpOptions& o, Terminal& t) {
   options.tls = !o.plain_http;
   options.data_dir = o.data_dir;
   options.kubeconfig_out = o.kubeconfig_out;
+  options.audit_log_path = o.audit_log_path;
   options.faults.error_rate = o.fault_error_rate;
   options.faults.throttle_rate = o.fault_throttle_rate;
   options.faults.drop_watch_after = o.fault_drop_watch_after;

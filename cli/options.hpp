@@ -80,6 +80,7 @@ struct SandboxUpOptions {
   double fault_throttle_rate = 0;  // share answered 429
   std::string fault_latency = "0s";
   int fault_drop_watch_after = 0;  // close watches after N events
+  std::string audit_log_path;      // JSON lines of audit.k8s.io/v1 Events
   double traffic_rate = 5;         // synthetic requests per second through each HTTPRoute and ModelRoute
   std::string traffic_header;      // NAME=VALUE carried by a share of the requests
   double traffic_header_share = 0.1;

@@ -8,7 +8,7 @@ _rollout() {
     w="${COMP_WORDS[i]}"
     case "$w" in
       --*=*) continue ;;
-      --adapter|--adapter-source|--address|--canary|--color|--context|--data-dir|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--file|--gateway-port|--generation|--host|--image|--inference-model|--itl|--junit|--kubeconfig|--kubeconfig-out|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--on-sigterm|--output|--port|--rewrite|--route|--shutdown-timeout|--startup|--state-dir|--summary|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-f|-n|-o) ((i++)); continue ;;
+      --adapter|--adapter-source|--address|--audit-log-path|--canary|--color|--context|--data-dir|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--file|--gateway-port|--generation|--host|--image|--inference-model|--itl|--junit|--kubeconfig|--kubeconfig-out|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--on-sigterm|--output|--port|--rewrite|--route|--shutdown-timeout|--startup|--state-dir|--summary|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-f|-n|-o) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${path:+$path }$w" in
@@ -21,7 +21,7 @@ _rollout() {
     --on-sigterm) COMPREPLY=($(compgen -W "drain abort" -- "$cur")); return ;;
     --output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    --data-dir|--file|--junit|--kubeconfig|--kubeconfig-out|--state-dir|--summary|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --audit-log-path|--data-dir|--file|--junit|--kubeconfig|--kubeconfig-out|--state-dir|--summary|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --adapter|--adapter-source|--address|--canary|--context|--deployment|--disable-api|--error-rate|--fault-drop-watch-after|--fault-error-rate|--fault-latency|--fault-throttle-rate|--gateway-port|--generation|--host|--image|--inference-model|--itl|--leader-worker-set|--model|--model-infer|--model-route|--model-serving|--name|--namespace|--port|--rewrite|--route|--shutdown-timeout|--startup|--timeout|--traffic-header|--traffic-header-share|--traffic-rate|--ttft|--version|-n) return ;;
   esac
   case "$path" in
@@ -39,7 +39,7 @@ _rollout() {
     "history") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
     "list") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;
     "sandbox") words="up model-server -h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose" ;;
-    "sandbox up") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --address --kubeconfig-out --data-dir --plain-http --fault-error-rate --fault-throttle-rate --fault-latency --fault-drop-watch-after --traffic-rate --traffic-header --traffic-header-share --gateway-port --disable-api" ;;
+    "sandbox up") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --address --kubeconfig-out --data-dir --plain-http --fault-error-rate --fault-throttle-rate --fault-latency --fault-drop-watch-after --audit-log-path --traffic-rate --traffic-header --traffic-header-share --gateway-port --disable-api" ;;
     "sandbox model-server") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose --port --host --model --version --error-rate --ttft --itl --startup --generation --crash-on-start --no-runtime-lora --shutdown-timeout --on-sigterm" ;;
     "completion") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose"; args="bash zsh fish" ;;
     "version") words="-h --help --help-all --kubeconfig --context -n --namespace --state-dir --color -v --verbose -o --output" ;;

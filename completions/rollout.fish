@@ -96,6 +96,7 @@ complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-error-rate -x -
 complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-throttle-rate -x -d 'Share of API requests answered 429 with Retry-After (0..1)'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-latency -x -d 'Latency added to every API request, e.g. 200ms'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l fault-drop-watch-after -x -d 'Close watch streams after N events'
+complete -c rollout -n '__fish_seen_subcommand_from up' -l audit-log-path -r -F -d 'Append one JSON line per API request (audit.k8s.io/v1 Event, as kube-apiserver\'s'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-rate -x -d 'Synthetic requests per second through each HTTPRoute and each Kthena ModelRoute '
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-header -x -d 'NAME=VALUE header carried by a share of the synthetic requests (e.g. x-beta=true'
 complete -c rollout -n '__fish_seen_subcommand_from up' -l traffic-header-share -x -d 'Share of requests carrying --traffic-header'

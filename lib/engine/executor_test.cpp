@@ -1,6 +1,9 @@
 #include "engine/executor.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include "actuators/sandbox_fixture.hpp"
 
@@ -61,6 +64,62 @@ TEST_CASE("read_all reads a fleet of objects with one LIST, in the order asked",
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().kind == ErrorKind::not_found);
   CHECK(missing.error().message == "ConfigMap gone not found in namespace default");
+}
+
+
+namespace {
+
+// Restores that take a while, recording how many run at once and in which order kinds come.
+class SlowRestoreExecutor : public ObjectExecutor {
+ public:
+  bool mutates() const override { return true; }
+  Result<json> read(const actuators::ObjectRef&) override { return json::object(); }
+  Result<json> write(const actuators::ObjectRef&, const json&, const json&, const std::vector<std::string>&) override {
+    return json::object();
+  }
+  Status remove(const actuators::ObjectRef&) override { return ok_status(); }
+  Result<json> restore(const actuators::ObjectRef& ref, const FieldValues& original) override {
+    {
+      std::lock_guard g(mu);
+      max_in_flight = std::max(max_in_flight, ++in_flight);
+      kinds.push_back(ref.kind);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    json out = json::object();
+    for (const auto& [pointer, v] : original)
+      if (v.present) out[json::json_pointer(pointer)] = v.value;
+    std::lock_guard g(mu);
+    --in_flight;
+    return out;
+  }
+  std::mutex mu;
+  int in_flight = 0, max_in_flight = 0;
+  std::vector<std::string> kinds;
+};
+
+}  // namespace
+
+// A rollback of 1000 label-selected routes restored them one by one (tests/bench/bench_latency.sh).
+TEST_CASE("restore_originals restores a fleet of one kind concurrently, kinds in reverse order", "[engine][rollback]") {
+  RolloutState state;
+  ManagedObject cm;  // an adapter's ConfigMap: recorded first, so restored last
+  cm.ref = {"v1", "ConfigMap", "default", "adapters"};
+  cm.original = read_fields(json{{"data", {{"k", "v1"}}}}, {"/data/k"});
+  state.objects.push_back(cm);
+  for (int i = 0; i < 64; ++i) {
+    ManagedObject route;
+    route.ref = {"gateway.networking.k8s.io/v1", "HTTPRoute", "default", "tenant-" + std::to_string(i)};
+    route.original = read_fields(json{{"spec", {{"w", 100}}}}, {"/spec/w"});
+    state.objects.push_back(route);
+  }
+  SlowRestoreExecutor exec;
+  auto took = restore_originals(exec, state);
+  REQUIRE(took.ok());
+  CHECK(exec.max_in_flight > 1);
+  CHECK(exec.max_in_flight <= 16);
+  REQUIRE(exec.kinds.size() == 65);
+  CHECK(exec.kinds.back() == "ConfigMap");  // after every route
+  for (const auto& o : state.objects) CHECK(o.written == o.original);
 }
 
 }  // namespace rollout::engine

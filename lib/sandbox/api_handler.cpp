@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sandbox/audit_log.hpp"
 #include "sandbox/discovery.hpp"
 #include "sandbox/protobuf.hpp"
 #include "util/base64.hpp"
@@ -195,6 +196,20 @@ std::optional<HttpResponse> ApiHandler::inject_fault(const HttpRequest& req) {
 }
 
 HttpResponse ApiHandler::handle(const HttpRequest& req) {
+  const bool api = req.path.rfind("/sandbox/", 0) != 0 && req.path != "/healthz" && req.path != "/readyz" &&
+                   req.path != "/livez";
+  if (!audit_ || !api) return serve(req);
+  const ApiRequestScope scope;  // the store's changes made here are this request's
+  const auto received = std::chrono::system_clock::now();
+  HttpResponse res = serve(req);
+  std::optional<ResourcePath> rp;
+  if (req.path.rfind("/api", 0) == 0) rp = parse_resource_path(req.path);
+  audit_->write(audit_event(req, request_verb(req, rp, false), rp, res.status, received,
+                            std::chrono::system_clock::now(), "ResponseComplete", audit_->next_id()));
+  return res;
+}
+
+HttpResponse ApiHandler::serve(const HttpRequest& req) {
   if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/livez") return {200, "text/plain", "ok", {}};
   if (auto denied = authenticate(req)) return *denied;
   if (req.path.rfind("/sandbox/", 0) == 0) return admin(req);

@@ -14,6 +14,8 @@
 
 namespace rollout::sandbox {
 
+class AuditLog;
+
 struct HttpRequest {
   std::string method;
   std::string path;
@@ -84,6 +86,9 @@ class ApiHandler {
   using PodProxy = std::function<std::optional<HttpResponse>(const nlohmann::json& pod, const HttpRequest& req)>;
   void set_pod_proxy(PodProxy proxy) { pod_proxy_ = std::move(proxy); }
 
+  // Every API request served (not /sandbox/ or health checks) goes to this log; null: none.
+  void set_audit_log(AuditLog* log) { audit_ = log; }
+
   void set_faults(const FaultConfig& f);
   FaultConfig faults() const;
   RequestCounts request_counts() const;
@@ -94,6 +99,7 @@ class ApiHandler {
  private:
   std::optional<HttpResponse> authenticate(const HttpRequest& req) const;
   std::optional<HttpResponse> inject_fault(const HttpRequest& req);
+  HttpResponse serve(const HttpRequest& req);
   HttpResponse admin(const HttpRequest& req);
   HttpResponse discovery(const HttpRequest& req) const;
   HttpResponse openapi(const HttpRequest& req) const;
@@ -110,6 +116,7 @@ class ApiHandler {
   std::mt19937 rng_{12345};
   bool stopping_ = false;
   PodProxy pod_proxy_;
+  AuditLog* audit_ = nullptr;
   mutable std::mutex counts_mu_;
   RequestCounts counts_;
 };

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "sandbox/api_handler.hpp"
+#include "sandbox/audit_log.hpp"
 #include "sandbox/protobuf.hpp"
 #include "sandbox/query_params.hpp"
 #include "sandbox/scale_subresource.hpp"
@@ -225,6 +226,10 @@ HttpResponse ApiHandler::proxy(const HttpRequest& req, const ResourcePath& rp) {
 int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std::string&)>& write) {
   count(req, true);
   auto rp = parse_resource_path(req.path);
+  if (audit_) {  // upstream logs a watch when its response starts (and again when it ends)
+    const auto at = std::chrono::system_clock::now();
+    audit_->write(audit_event(req, "watch", rp, 200, at, at, "ResponseStarted", audit_->next_id()));
+  }
   std::optional<ResourceType> type;
   if (rp) type = types_.find(rp->group, rp->version, rp->plural);
   if (!type) return 404;

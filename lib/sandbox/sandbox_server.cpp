@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "sandbox/audit_log.hpp"
 #include "sandbox/certs.hpp"
 #include "sandbox/controller.hpp"
 #include "sandbox/deployment_controller.hpp"
@@ -36,6 +37,7 @@ struct SandboxServer::Impl {
   std::string kubeconfig_path;
   int port = 0;
   TypeRegistry types;
+  std::unique_ptr<AuditLog> audit;  // outlives the store and the handler that write to it
   std::unique_ptr<ObjectStore> store;
   std::unique_ptr<ApiHandler> api;
   std::unique_ptr<ControllerManager> controllers;
@@ -168,6 +170,15 @@ Status SandboxServer::start() {
   Credentials creds;
   creds.tokens.insert(s.token);
   s.api = std::make_unique<ApiHandler>(s.types, *s.store, creds, s.options.faults);
+  if (!s.options.audit_log_path.empty()) {
+    auto audit = AuditLog::open(s.options.audit_log_path);
+    if (!audit.ok()) return audit.error();
+    s.audit = std::move(*audit);
+    s.api->set_audit_log(s.audit.get());
+    s.store->set_observer([log = s.audit.get()](const ObjectChange& change) {
+      if (!serving_api_request()) log->write(audit_event(change, std::chrono::system_clock::now(), log->next_id()));
+    });
+  }
   s.api->set_pod_proxy(
       [pods = s.pods](const nlohmann::json& pod, const HttpRequest& req) -> std::optional<HttpResponse> {
         auto server = pods->find(pod["metadata"].value("uid", ""));

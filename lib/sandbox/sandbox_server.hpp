@@ -21,6 +21,7 @@ struct SandboxOptions {
   std::string data_dir;        // objects, PKI and token persist here; empty: memory and a temp dir
   std::string kubeconfig_out;  // default: DATA_DIR/kubeconfig
   FaultConfig faults;
+  std::string audit_log_path;  // JSON lines of audit.k8s.io/v1 Events (see audit_log.hpp); empty: none
   size_t event_window = 10000;
   // API groups ("llm-d.ai") or group versions ("inference.networking.x-k8s.io/v1alpha2") of the
   // built-in kinds not to serve: a cluster without those CRDs (discovery does not list them).

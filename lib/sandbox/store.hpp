@@ -87,6 +87,9 @@ class ObjectStore {
   std::vector<Shared> objects(const ResourceType& t, const std::string& ns) const;
   // Wakes every blocked events_after() (shutdown).
   void wake_all();
+  // Called with every change as it is recorded, under the store's lock (the audit log). Set
+  // before serving.
+  void set_observer(std::function<void(const ObjectChange&)> observer) { observer_ = std::move(observer); }
 
  private:
   using Key = std::string;  // group/plural/namespace/name
@@ -108,6 +111,7 @@ class ObjectStore {
   size_t window_bytes_;
   size_t kept_bytes_ = 0;  // of the objects in events_
   mutable std::shared_mutex mu_;
+  std::function<void(const ObjectChange&)> observer_;
   mutable std::condition_variable_any changed_;
   std::map<Key, Shared> objects_;
   std::deque<ObjectChange> events_;  // ascending resourceVersion

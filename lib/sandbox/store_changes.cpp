@@ -33,6 +33,7 @@ void ObjectStore::record(const ResourceType& t, const std::string& ns, const std
   const size_t bytes = approximate_bytes(*obj);
   events_.push_back({type, obj, rv_, t.group, t.plural, t.namespaced ? ns : "", bytes});
   kept_bytes_ += bytes;
+  if (observer_) observer_(events_.back());
   while (events_.size() > window_ || (kept_bytes_ > window_bytes_ && events_.size() > 1)) {
     kept_bytes_ -= events_.front().bytes;
     events_.pop_front();

@@ -13,19 +13,28 @@
 # asserted (timings depend on the machine): makespan <= bound * 1.02 + 0.5 s per replica.
 # Asserted: every method ends with all four replicas on the new version.
 # Usage: bench_local.sh ROLLOUT_BIN SOURCE_DIR [--runs N] [--fixed-wait S] [--lb nginx|haproxy|both]
+#                      [--fixed-runs N]  (the fixed-wait script in the first N runs only; default all)
+#                      [--load-seconds S] (how long hey runs during a rollout, default 30; the fixed
+#                      script's load lasts 4 waits + S + 10 s)
+# With BENCH_TSV=FILE each run is also appended to FILE as "lb<TAB>method<TAB>seconds<TAB>failed
+# requests" (method rollout, bound or fixed; tests/bench/run.sh takes the medians).
 set -uo pipefail
 rollout=$(realpath "$1")
 src=$(realpath "$2")
 shift 2
-runs=3 fixed_wait=30 lbs=(nginx haproxy)
+runs=3 fixed_wait=30 lbs=(nginx haproxy) fixed_runs= load_seconds=30
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --fixed-wait) fixed_wait=$2; shift 2 ;;
+    --fixed-runs) fixed_runs=$2; shift 2 ;;
+    --load-seconds) load_seconds=$2; shift 2 ;;
     --lb) [[ $2 == both ]] && lbs=(nginx haproxy) || lbs=("$2"); shift 2 ;;
     *) echo "bench_local: unknown argument $1"; exit 2 ;;
   esac
 done
+[[ -n $fixed_runs ]] || fixed_runs=$runs
+tsv() { [[ -n ${BENCH_TSV:-} ]] && printf '%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_TSV"; return 0; }
 work=$(mktemp -d)
 . "$src/tests/local/lib.sh"
 trap 'stop_fixed; cleanup' EXIT
@@ -92,12 +101,12 @@ for lb in "${lbs[@]}"; do
   for run in $(seq 1 "$runs"); do
     reset
     write_plan "$work/plan.yaml" "bench-$lb-$run" "$block"
-    start_load 30
+    start_load "$load_seconds"
     sleep 2  # requests in flight everywhere before the first drain
     t0=$(now)
     "$rollout" --state-dir "$work/state" plan apply "$work/plan.yaml" --yes >"$work/apply.log" 2>&1; code=$?
     t1=$(now)
-    kill -0 "$hey_pid" 2>/dev/null || echo "bench_local: the load ended before the rollout did (raise start_load)"
+    kill -0 "$hey_pid" 2>/dev/null || echo "bench_local: the load ended before the rollout did (raise --load-seconds)"
     collect_load
     f_rollout+=("$load_failed")
     if [[ $code != 0 ]] || ! all_new; then failed=1; echo "bench_local: rollout on $lb run $run: exit $code, versions $(versions)"; tail -20 "$work/apply.log"; fi
@@ -107,9 +116,12 @@ for lb in "${lbs[@]}"; do
     m_bound+=("$(awk -v a="$drain" -v b="$start" 'BEGIN { printf "%.2f", a + b }')")
     m_rollout+=("$(elapsed "$t0" "$t1")")
     echo "$lb run $run: rollout $(elapsed "$t0" "$t1") s (drains $drain s + startups $start s), failed requests ${f_rollout[-1]}"
+    tsv "$lb" rollout "$(elapsed "$t0" "$t1")" "${f_rollout[-1]}"
+    tsv "$lb" bound "${m_bound[-1]}" 0
+    ((run <= fixed_runs)) || continue
 
     reset
-    start_load $((4 * fixed_wait + 40))
+    start_load $((4 * fixed_wait + load_seconds + 10))
     sleep 2
     t0=$(now)
     fixed_upgrade
@@ -119,6 +131,7 @@ for lb in "${lbs[@]}"; do
     all_new || { failed=1; echo "bench_local: the fixed-wait script on $lb run $run left versions $(versions)"; }
     m_fixed+=("$(elapsed "$t0" "$t1")")
     echo "$lb run $run: fixed-wait script $(elapsed "$t0" "$t1") s, failed requests ${f_fixed[-1]}"
+    tsv "$lb" fixed "$(elapsed "$t0" "$t1")" "${f_fixed[-1]}"
   done
   [[ $lb == nginx ]] && stop_nginx || stop_haproxy
   reset

@@ -89,3 +89,56 @@ inline double false_failure_bound(double alpha, int runs) {
 }
 
 }  // namespace rollout::sim
+
+namespace rollout::sim {
+
+// Fixed-interval threshold analysis as Flagger and Argo Rollouts run it: every `interval_requests`
+// requests (both versions: the interval times the request rate) one check computes the canary's
+// error rate over that interval and fails when it is above `max_error_rate`; the canary is rolled
+// back when the failed checks reach `limit` (Flagger: FailedChecks >= threshold, fluxcd/flagger
+// pkg/controller/scheduler.go) or exceed it (Argo Rollouts: failed measurements > failureLimit,
+// argoproj/argo-rollouts analysis/analysis.go). Checks of an interval without canary requests are
+// skipped (no data). Failed checks are cumulative in both.
+struct ThresholdConfig {
+  long long interval_requests = 600;
+  double max_error_rate = 0.01;
+  int limit = 10;
+  bool rollback_above_limit = false;  // Argo: > failureLimit; Flagger: >= threshold
+};
+
+inline RunOutcome threshold_run(const ThresholdConfig& config, const Scenario& s, std::mt19937_64& rng) {
+  long long canary_total = 0;
+  int failed_checks = 0;
+  for (long long at = 0; at + config.interval_requests <= s.total_requests; at += config.interval_requests) {
+    long long canary = 0, errors = 0;
+    for (long long b = at; b < at + config.interval_requests; b += s.batch) {
+      const Conditions c = s.conditions(b);
+      const long long n = std::min(s.batch, at + config.interval_requests - b);
+      const long long k = std::binomial_distribution<long long>(n, c.canary_share)(rng);
+      canary += k;
+      errors += std::binomial_distribution<long long>(k, c.canary_error)(rng);
+    }
+    canary_total += canary;
+    if (canary == 0) continue;
+    if (static_cast<double>(errors) / static_cast<double>(canary) > config.max_error_rate) ++failed_checks;
+    if (config.rollback_above_limit ? failed_checks > config.limit : failed_checks >= config.limit)
+      return {true, canary_total};
+  }
+  return {false, canary_total};
+}
+
+inline Summary simulate_threshold(const ThresholdConfig& config, const Scenario& s, int runs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Summary sum;
+  sum.runs = runs;
+  for (int i = 0; i < runs; ++i) {
+    RunOutcome o = threshold_run(config, s, rng);
+    if (!o.failed) continue;
+    ++sum.failed;
+    sum.requests_to_fail.push_back(o.canary_requests);
+  }
+  std::sort(sum.requests_to_fail.begin(), sum.requests_to_fail.end());
+  return sum;
+}
+
+}  // namespace rollout::sim
