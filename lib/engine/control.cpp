@@ -57,6 +57,7 @@ Result<ControlResult> promote_rollout(StateStore& store, const std::string& name
   if (!snap.ok()) return snap.error();
   auto s = store.update_control([&](ControlRequests& c) {
     c.promote_id = new_id();
+    c.promote_step = snap->state ? snap->state->step : -1;
     c.promote_full = full;
   });
   if (!s.ok()) return s.error();

@@ -69,8 +69,10 @@ std::optional<std::string> Run::deadline_passed() const {
   return std::nullopt;
 }
 
+// A promote sent for a step the run has left is spent: --full goes to the end from anywhere.
 bool Run::new_promote(const ControlRequests& c) const {
-  return !c.promote_id.empty() && c.promote_id != state_.handled_promote;
+  if (c.promote_id.empty() || c.promote_id == state_.handled_promote) return false;
+  return c.promote_full || c.promote_step < 0 || c.promote_step >= state_.step;
 }
 
 Result<RunResult> Run::drive() {

@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "actuators/http_route.hpp"
 #include "actuators/sandbox_fixture.hpp"
@@ -77,6 +78,10 @@ struct ProcessGone {};
 struct WriteFaults {
   std::atomic<long> left{std::numeric_limits<long>::max()};
   std::atomic<int> done{0};
+  // The thread running apply: a refused write there unwinds it (ProcessGone). On a worker thread
+  // (writes to many objects at once) an exception would end the test program, so the write fails
+  // there instead; every later write is refused too, so nothing more reaches the API or the state.
+  std::thread::id owner;
   bool take() {
     if (left.fetch_sub(1) <= 0) return false;
     ++done;
@@ -92,7 +97,10 @@ struct FaultyTransport : k8s::Transport {
   WriteFaults& faults;
   FaultyTransport(std::unique_ptr<k8s::Transport> t, WriteFaults& f) : inner(std::move(t)), faults(f) {}
   Result<k8s::HttpResult> send(const k8s::HttpCall& call) override {
-    if (call.method != "GET" && !faults.take()) throw ProcessGone{};
+    if (call.method != "GET" && !faults.take()) {
+      if (std::this_thread::get_id() == faults.owner) throw ProcessGone{};
+      return make_error(ErrorKind::unavailable, "the process died at a write (on a worker thread)");
+    }
     return inner->send(call);
   }
   Result<long> stream(const k8s::HttpCall& call, const std::function<bool(std::string_view)>& on_data) override {
@@ -246,6 +254,7 @@ struct RunFixture {
 
   Result<RunResult> apply(ApplySettings settings = {}) {
     settings.plan_hash = "plan-1";
+    faults.owner = std::this_thread::get_id();
     try {
       return apply_plan(plan, cluster.ns, settings, seams);
     } catch (const ProcessGone&) {

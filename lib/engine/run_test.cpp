@@ -244,56 +244,7 @@ TEST_CASE("Run: resumed from RollingBack, it rolls back again and ends Failed", 
   CHECK(f.history()[0].outcome == "Failed");
 }
 
-// Stopped after its k-th write (state saves, history, control and API writes), as if killed there,
-// then resumed by a fresh Run: the route ends at 100% canary and the run Succeeded, recorded once.
-// The plan without its analysis and timed pause, so that every k fits in a few test cases.
-namespace {
-
-plan::Plan short_plan() {
-  plan::Plan p = test_plan();
-  p.steps = {p.steps[0], p.steps[2], p.steps[3]};  // setWeight 10, pause until promoted, setWeight 50
-  return p;
-}
-
-// Every k in [first, last); false once a run with k writes allowed was not stopped (k is past the last).
-bool stopped_and_resumed(int first, int last) {
-  for (int k = first; k < last; ++k) {
-    INFO("stopped after write " << k);
-    RunFixture f;
-    f.plan = short_plan();
-    f.promote_at_pause_steps();
-    f.faults.allow(k);
-    auto stopped = f.apply();
-    if (stopped.ok()) {
-      CHECK(stopped->outcome == Outcome::succeeded);
-      return false;
-    }
-    f.faults.allow(std::numeric_limits<long>::max());
-    const RunResult r = f.apply_ok();
-    CHECK((r.outcome == Outcome::succeeded || r.outcome == Outcome::already_succeeded));
-    CHECK(f.weights() == kFinished);
-    CHECK(f.state().phase == Phase::Succeeded);
-    REQUIRE(f.history().size() == 1);
-    CHECK(f.history()[0].outcome == "Succeeded");
-    CHECK(f.commands.back() == std::vector<std::string>{"echo", "finalized"});
-  }
-  return true;
-}
-
-}  // namespace
-
-TEST_CASE("Run: stopped after any write, a fresh run finishes the rollout", "[run]") {
-  const int first = GENERATE(range(0, 28, 2));  // each pair of k is its own run of this case
-  if (first == 0) {
-    RunFixture f;
-    f.plan = short_plan();
-    f.promote_at_pause_steps();
-    f.apply_ok();
-    CHECK(f.faults.done < 27);  // the pairs cover every write
-  }
-  const bool all_stopped = stopped_and_resumed(first, first + 2);
-  if (first == 26) CHECK_FALSE(all_stopped);  // reached a k the run completes within
-}
+// Stopped after any write and resumed: run_crash_test.cpp ([crash]), for every strategy.
 
 // ---- drift ----------------------------------------------------------------------------------
 

@@ -193,15 +193,16 @@ Result<RolloutState> state_from_json(const json& j) {
 }
 
 json to_json(const ControlRequests& c) {
-  return {{"promote", c.promote_id}, {"promoteFull", c.promote_full}, {"abort", c.abort},
-          {"abortBy", c.abort_by},   {"paused", c.paused},            {"pausedBy", c.paused_by},
-          {"resume", c.resume_id}};
+  return {{"promote", c.promote_id}, {"promoteStep", c.promote_step}, {"promoteFull", c.promote_full},
+          {"abort", c.abort},        {"abortBy", c.abort_by},         {"paused", c.paused},
+          {"pausedBy", c.paused_by}, {"resume", c.resume_id}};
 }
 
 ControlRequests control_from_json(const json& j) {
   ControlRequests c;
   if (!j.is_object()) return c;
   c.promote_id = j.value("promote", "");
+  c.promote_step = j.value("promoteStep", -1);
   c.promote_full = j.value("promoteFull", false);
   c.abort = j.value("abort", false);
   c.abort_by = j.value("abortBy", "");

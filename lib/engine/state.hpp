@@ -95,6 +95,10 @@ actuators::Position position_from_json(const nlohmann::json& j);
 // state so that they never race with the driver's writes.
 struct ControlRequests {
   std::string promote_id;  // a new id ends the current pause (or analysis)
+  // The step the requester saw when it promoted (-1: unknown): the promote ends that step only, so
+  // promotes sent at once end one pause, not the next ones as well (each overwrote the id, and
+  // one arriving after the run moved on ended the next pause too).
+  int promote_step = -1;
   bool promote_full = false;
   bool abort = false;
   std::string abort_by;

@@ -14,14 +14,23 @@ using nlohmann::json;
 namespace {
 
 // Writes `text` to `path` atomically: readers see the old file or the new one, never a part.
-void replace_file(const std::string& path, const std::string& text) {
+// False, and `path` untouched, when any part failed (the temporary could not be created, written
+// in full or renamed: a full disk, a read-only or removed data dir).
+bool replace_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-  }
   std::error_code ec;
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) {
+      fs::remove(tmp, ec);
+      return false;
+    }
+  }
   fs::rename(tmp, path, ec);
+  if (ec) fs::remove(tmp, ec);
+  return !ec;
 }
 
 uint64_t rv_of(const json& obj) {
@@ -53,8 +62,8 @@ std::string ObjectFiles::path_of(const std::string& key) const {
   return dir_ + "/objects/" + name + ".json";
 }
 
-void ObjectFiles::write(const std::string& key, const json& object) const {
-  if (enabled()) replace_file(path_of(key), object.dump());
+bool ObjectFiles::write(const std::string& key, const json& object) const {
+  return !enabled() || replace_file(path_of(key), object.dump());
 }
 
 void ObjectFiles::remove(const std::string& key) const {
@@ -63,8 +72,8 @@ void ObjectFiles::remove(const std::string& key) const {
   fs::remove(path_of(key), ec);
 }
 
-void ObjectFiles::write_resource_version(uint64_t rv) const {
-  if (enabled()) replace_file(dir_ + "/resourceVersion", std::to_string(rv) + "\n");
+bool ObjectFiles::write_resource_version(uint64_t rv) const {
+  return !enabled() || replace_file(dir_ + "/resourceVersion", std::to_string(rv) + "\n");
 }
 
 void ObjectFiles::remove_single_file() const {

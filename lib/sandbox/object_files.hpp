@@ -1,6 +1,10 @@
 // The store's persistence: one JSON file per object in DATA_DIR/objects/, each replaced atomically
 // (write a temporary, rename), so a write costs one small file however many objects there are.
 // DATA_DIR/resourceVersion records the counter when no object file carries it (after a delete).
+// The store writes a file before it publishes the change or answers, so a sandbox killed (-9) at
+// any moment has on disk every write it acknowledged (the kernel keeps what was written; no fsync:
+// it would cost ~10 ms a write on a disk, and a sandbox does not promise to survive the machine).
+// A write that fails is reported, and the store answers 500 and changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +20,10 @@ class ObjectFiles {
 
   bool enabled() const { return !dir_.empty(); }
   // `key` is the store's key (group/plural/namespace/name); the object says what it is.
-  void write(const std::string& key, const nlohmann::json& object) const;
+  // False when the file could not be written (nothing changed on disk); true when disabled.
+  bool write(const std::string& key, const nlohmann::json& object) const;
   void remove(const std::string& key) const;
-  void write_resource_version(uint64_t rv) const;
+  bool write_resource_version(uint64_t rv) const;
 
   struct Loaded {
     std::vector<nlohmann::json> objects;

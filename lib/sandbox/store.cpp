@@ -138,13 +138,16 @@ Result<json> ObjectStore::create(const ResourceType& t, const std::string& ns, j
 Result<json> ObjectStore::store_locked(const ResourceType& t, const std::string& ns, json obj, const std::string& event,
                                        const WriteOptions& o) {
   if (o.dry_run) return obj;
-  obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
+  obj["metadata"]["resourceVersion"] = std::to_string(rv_ + 1);
   const Key key = key_of(t, ns, obj["metadata"]["name"]);
+  // On disk before anyone can see it (watchers wait for this lock) or is answered: what was
+  // acknowledged survives a kill -9, and a failed write changes nothing.
+  if (!files_.write(key, obj)) return persist_failed(t, obj["metadata"]["name"]);
+  ++rv_;
   auto stored = std::make_shared<const json>(obj);
   objects_[key] = stored;
   if (t.kind == "CustomResourceDefinition") (void)types_.register_crd(obj);
   record(t, ns, event, stored);
-  files_.write(key, obj);
   return obj;
 }
 
@@ -295,14 +298,31 @@ Result<json> ObjectStore::remove(const ResourceType& t, const std::string& ns, c
   if (it == objects_.end()) return not_found(t, name);
   json obj = *it->second;
   if (o.dry_run) return obj;
+  // The counter first: were the file removed first and the sandbox killed before the counter was
+  // written, a restart would count from a lower resourceVersion and hand out again one that
+  // clients have seen. A namespace's contents advance it by one per object.
+  const uint64_t advanced = rv_ + 1 + (t.kind == "Namespace" ? count_in_namespace(name) : 0);
+  if (!files_.write_resource_version(advanced)) return persist_failed(t, name);
   objects_.erase(it);
   files_.remove(key);
   obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
   record(t, ns, "DELETED", std::make_shared<const json>(obj));
   if (t.kind == "Namespace") remove_namespace_contents(name);
   if (t.kind == "CustomResourceDefinition") types_.unregister_crd(obj);
-  files_.write_resource_version(rv_);  // no object file holds the counter a delete advanced
   return obj;
+}
+
+size_t ObjectStore::count_in_namespace(const std::string& ns) const {
+  size_t n = 0;
+  for (const auto& [key, obj] : objects_) n += (*obj)["metadata"].value("namespace", "") == ns;
+  return n;
+}
+
+// What etcd's failure to commit looks like to a client: a 500 Status, the object unchanged.
+Error ObjectStore::persist_failed(const ResourceType& t, const std::string& name) const {
+  return api_error(500, "InternalError",
+                   "Internal error occurred: " + resource_name(t) + " \"" + name +
+                       "\": the sandbox could not write its data dir; nothing was changed");
 }
 
 void ObjectStore::remove_namespace_contents(const std::string& ns) {

@@ -100,6 +100,8 @@ class ObjectStore {
                                        nlohmann::json obj, const WriteOptions& o);
   void record(const ResourceType& t, const std::string& ns, const std::string& type, const Shared& obj);
   void remove_namespace_contents(const std::string& ns);
+  size_t count_in_namespace(const std::string& ns) const;
+  Error persist_failed(const ResourceType& t, const std::string& name) const;
   std::vector<Shared> objects_locked(const ResourceType& t, const std::string& ns) const;
   // The first kept change after `after`, or nullopt when `after` is older than the window.
   std::optional<std::deque<ObjectChange>::const_iterator> first_after(uint64_t after) const;

@@ -209,6 +209,60 @@ TEST_CASE("a write persists only the object it changed, and a restart reads them
   std::filesystem::remove_all(dir);
 }
 
+// A write the data dir cannot take is not acknowledged: a 500 Status, and the object, its
+// resourceVersion, the watch window and the files as before (the store wrote the file after
+// answering and ignored failures: a client got 200 for a change a restart had lost).
+TEST_CASE("a write the data dir refuses answers 500 and changes nothing, in memory or on disk", "[sandbox][store]") {
+  auto dir = fresh_dir("store-refused");
+  TypeRegistry types;
+  auto cm = *types.find("", "v1", "configmaps");
+  ObjectStore store(types, dir.string());
+  const json created = *store.create(cm, "default", configmap("c"), {});
+  const uint64_t rv = store.resource_version();
+  // A directory where the temporary file goes: the write cannot happen, whoever runs the test.
+  std::filesystem::create_directory(dir / "objects" / "_configmaps_default_c.json.tmp");
+  json changed = created;
+  changed["data"]["k"] = "w";
+  auto refused = store.update(cm, "default", "c", changed, {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == 500);
+  CHECK_THAT(refused.error().message, Catch::Contains("could not write its data dir"));
+  CHECK(*store.get(cm, "default", "c") == created);
+  CHECK(store.resource_version() == rv);
+  CHECK((*store.events_after(cm, "default", rv, std::chrono::steady_clock::now())).empty());
+  auto refused_create = store.create(cm, "default", configmap("d"), {});  // a new object: its own file, fine
+  REQUIRE(refused_create.ok());
+  ObjectStore restarted(types, dir.string());
+  CHECK(*restarted.get(cm, "default", "c") == created);
+  CHECK(restarted.resource_version() == rv + 1);
+  std::filesystem::remove_all(dir);
+}
+
+// A delete records the advanced counter before it removes the file: killed in between, a restart
+// must not count from below a resourceVersion a client has seen. When the counter cannot be
+// written the delete is refused and the object stays (before, the file went first).
+TEST_CASE("a delete writes the resourceVersion counter before removing the object's file", "[sandbox][store]") {
+  auto dir = fresh_dir("store-delete-order");
+  TypeRegistry types;
+  auto cm = *types.find("", "v1", "configmaps");
+  ObjectStore store(types, dir.string());
+  REQUIRE(store.create(cm, "default", configmap("c"), {}).ok());
+  const uint64_t rv = store.resource_version();
+  std::filesystem::create_directory(dir / "resourceVersion.tmp");
+  auto refused = store.remove(cm, "default", "c", {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == 500);
+  CHECK(store.get(cm, "default", "c").ok());
+  CHECK(std::filesystem::exists(dir / "objects" / "_configmaps_default_c.json"));
+  CHECK(store.resource_version() == rv);
+  std::filesystem::remove(dir / "resourceVersion.tmp");
+  REQUIRE(store.remove(cm, "default", "c", {}).ok());
+  ObjectStore restarted(types, dir.string());
+  CHECK(restarted.resource_version() == rv + 1);
+  CHECK_FALSE(restarted.get(cm, "default", "c").ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a data directory in the older single-file format is read and converted", "[sandbox][store]") {
   auto dir = fresh_dir("store-convert");
   std::filesystem::create_directories(dir);
