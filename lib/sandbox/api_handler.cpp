@@ -205,7 +205,14 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   if (req.path.rfind("/openapi/", 0) == 0) return openapi(req);
   auto rp = parse_resource_path(req.path);
   if (!rp || rp->plural.empty()) return discovery(req);
-  return resource(req);
+  try {
+    return resource(req);
+  } catch (const json::type_error& e) {
+    // A field of the body with the wrong type (`"metadata": {"name": 5}`), read where the store
+    // expects its type: the API server's decoder refuses such a body with a 400 BadRequest
+    // (apimachinery's json decoding: "cannot unmarshal number into Go struct field ...").
+    return error_response(api_error(400, "BadRequest", std::string("the request body does not decode: ") + e.what()));
+  }
 }
 
 HttpResponse ApiHandler::admin(const HttpRequest& req) {
