@@ -99,7 +99,9 @@ std::string request_verb(const HttpRequest& req, const std::optional<ResourcePat
 namespace {
 
 HttpResponse json_response(int status, const json& body) {
-  return {status, "application/json", body.dump(), {}};
+  // Names and paths are the client's bytes: invalid UTF-8 becomes U+FFFD, as Go's encoding/json
+  // writes it, rather than nlohmann's type_error.316 thrown out of the handler.
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
 HttpResponse error_response(const Error& e, const std::string& plural = "", const std::string& name = "") {

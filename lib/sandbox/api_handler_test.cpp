@@ -33,11 +33,24 @@ TEST_CASE("a body whose fields have the wrong type is a 400, not an exception", 
     CHECK(answer.status == 400);
     CHECK(json::parse(answer.body)["reason"] == "BadRequest");
   }
-  auto apply = request("PATCH", cms + "/b", R"({"apiVersion":"v1","kind":"ConfigMap","metadata":"b"})",
-                       "application/apply-patch+yaml");
-  apply.query.emplace("fieldManager", "me");
-  CHECK(api.handle(apply).status == 400);
   // Nothing was stored, and the handler still serves.
   CHECK(json::parse(api.handle(request("GET", cms, "")).body)["items"].empty());
   CHECK(api.handle(request("POST", cms, R"({"metadata":{"name":"ok"}})")).status == 201);
+}
+
+// Found by tests/fuzz/sandbox_api_fuzz: a path with invalid UTF-8 (a client's %FD) made the
+// answer's JSON (the 404's message, then /sandbox/stats' resource names) throw type_error.316.
+TEST_CASE("names and paths with invalid UTF-8 are answered, with U+FFFD", "[sandbox][api][fuzz]") {
+  TypeRegistry types;
+  ObjectStore store(types);
+  Credentials creds;
+  creds.allow_anonymous = true;
+  ApiHandler api(types, store, creds);
+  auto missing = api.handle(request("GET", "/api/v1/namespaces/default/configmaps/a\xfd", ""));
+  CHECK(missing.status == 404);
+  CHECK(json::parse(missing.body)["message"].get<std::string>().find("\xEF\xBF\xBD") != std::string::npos);
+  CHECK(api.handle(request("GET", "/apis/x\xfd/v1/namespaces/default/things", "")).status == 404);
+  auto stats = api.handle(request("GET", "/sandbox/stats", ""));
+  CHECK(stats.status == 200);
+  CHECK(json::parse(stats.body)["requests"] == 2);
 }
