@@ -71,6 +71,15 @@ rollout_install_deps() {
   rollout_install_kubectl_120
 }
 
+# The ASan + UBSan build and the libFuzzer targets (tests/sanitize/run.sh): Debian's clang and its
+# runtime libraries (libFuzzer, the sanitizers), on top of everything rollout_install_deps installs.
+ROLLOUT_SANITIZE_PACKAGES=(clang libclang-rt-14-dev)
+
+rollout_install_sanitize_deps() {
+  rollout_install_deps
+  rollout_install_packages "${ROLLOUT_SANITIZE_PACKAGES[@]}"
+}
+
 rollout_install_demo_deps() {
   rollout_install_packages "${ROLLOUT_DEMO_PACKAGES[@]}"
 }

@@ -47,6 +47,7 @@ class DeploymentActuator : public Actuator {
                                           Role role) const override;
   std::string side_name(Role role) const override { return role == Role::canary ? "new pods" : "old pods"; }
   std::optional<int> replicas(const nlohmann::json& obj) const override;
+  using Actuator::converge;  // the private helper below must not hide it (clang's -Woverloaded-virtual)
 
  private:
   Status converge(k8s::Client& client, const nlohmann::json& written, const nlohmann::json& original,

@@ -180,7 +180,6 @@ struct ReplicaKeys {
 };
 
 void decode_replicas(ObjectReader& r, const char* key, std::vector<LocalReplica>& out, ReplicaKeys& seen) {
-  auto& [names, ports, gpus] = seen;
   for_each_item(r, key, [&](const YamlNodePtr& node, const std::string& path) {
     LocalReplica rep;
     ObjectReader rr(r.context(), node, path, "LocalReplica");
@@ -189,11 +188,11 @@ void decode_replicas(ObjectReader& r, const char* key, std::vector<LocalReplica>
     if (auto v = rr.integer("port", 1, 65535)) rep.port = *v;
     if (auto v = rr.string("host")) rep.host = *v;
     if (!rr.valid()) return;
-    if (!rep.name.empty() && !names.insert(rep.name).second)
+    if (!rep.name.empty() && !seen.names.insert(rep.name).second)
       rr.error_at("name", "duplicate replica name " + quote(rep.name));
-    if (rep.port && !ports.insert(rep.port).second)
+    if (rep.port && !seen.ports.insert(rep.port).second)
       rr.error_at("port", "port " + std::to_string(rep.port) + " is used by another replica");
-    if (rr.has("gpu") && !gpus.insert(rep.gpu).second)
+    if (rr.has("gpu") && !seen.gpus.insert(rep.gpu).second)
       rr.error_at("gpu", "GPU " + std::to_string(rep.gpu) + " is given to another replica");
     out.push_back(rep);
   });

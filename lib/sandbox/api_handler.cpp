@@ -100,7 +100,9 @@ std::string request_verb(const HttpRequest& req, const std::optional<ResourcePat
 namespace {
 
 HttpResponse json_response(int status, const json& body) {
-  return {status, "application/json", body.dump(), {}};
+  // Names and paths are the client's bytes: invalid UTF-8 becomes U+FFFD, as Go's encoding/json
+  // writes it, rather than nlohmann's type_error.316 thrown out of the handler.
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
 HttpResponse error_response(const Error& e, const std::string& plural = "", const std::string& name = "") {
@@ -220,7 +222,14 @@ HttpResponse ApiHandler::serve(const HttpRequest& req) {
   if (req.path.rfind("/openapi/", 0) == 0) return openapi(req);
   auto rp = parse_resource_path(req.path);
   if (!rp || rp->plural.empty()) return discovery(req);
-  return resource(req);
+  try {
+    return resource(req);
+  } catch (const json::type_error& e) {
+    // A field of the body with the wrong type (`"metadata": {"name": 5}`), read where the store
+    // expects its type: the API server's decoder refuses such a body with a 400 BadRequest
+    // (apimachinery's json decoding: "cannot unmarshal number into Go struct field ...").
+    return error_response(api_error(400, "BadRequest", std::string("the request body does not decode: ") + e.what()));
+  }
 }
 
 HttpResponse ApiHandler::admin(const HttpRequest& req) {

@@ -16,7 +16,9 @@ using nlohmann::json;
 namespace {
 
 HttpResponse json_response(int status, const json& body) {
-  return {status, "application/json", body.dump(), {}};
+  // Names and paths are the client's bytes: invalid UTF-8 becomes U+FFFD, as Go's encoding/json
+  // writes it, rather than nlohmann's type_error.316 thrown out of the handler.
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
 HttpResponse error_response(const Error& e, const std::string& plural = "", const std::string& name = "") {
@@ -250,7 +252,8 @@ int ApiHandler::watch(const HttpRequest& req, const std::function<bool(const std
     if (table && type_name != "ERROR" && type_name != "BOOKMARK")
       payload = to_table(*type, {obj}, obj["metadata"].value("resourceVersion", ""), sent == 0);
     ++sent;
-    return write(json{{"type", type_name}, {"object", payload}}.dump() + "\n");
+    return write(json{{"type", type_name}, {"object", payload}}.dump(-1, ' ', false, json::error_handler_t::replace) +
+                 "\n");
   };
   const std::string rv_param = req.query_value("resourceVersion");
   uint64_t after = 0;

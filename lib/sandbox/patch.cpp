@@ -2,6 +2,7 @@
 
 #include "sandbox/api_error.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -165,6 +166,32 @@ std::optional<PatchType> patch_type_from_content_type(const std::string& content
   return std::nullopt;
 }
 
+// The directives of a strategic merge patch must have the shapes the API server reads them with,
+// else it refuses the patch (k8s.io/apimachinery/pkg/util/strategicpatch/patch.go: mergeMap,
+// handleDirectiveInMergeMap; apiserver/pkg/endpoints/handlers/patch.go:
+// interpretStrategicMergePatchError): a list directive that is not a list is a 400, a `$patch`
+// that is not a string an "unknown patch type" (a 500, as any error it does not classify).
+std::optional<Error> strategic_patch_error(const json& patch) {
+  if (patch.is_array()) {
+    for (const auto& item : patch)
+      if (auto e = strategic_patch_error(item)) return e;
+    return std::nullopt;
+  }
+  if (!patch.is_object()) return std::nullopt;
+  for (const auto& [k, v] : patch.items()) {
+    if (k == "$patch" && !v.is_string())
+      return api_error(500, "InternalError", "unknown patch type: " + v.dump() + " in map: " + patch.dump());
+    if (k == "$retainKeys" && !(v.is_array() && std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_string(); })))
+      return api_error(400, "BadRequest", "invalid patch format of retainKeys");
+    if (k.rfind("$setElementOrder/", 0) == 0 && !v.is_array())
+      return api_error(400, "BadRequest", "invalid patch format of setElementOrder list");
+    if (k.rfind("$deleteFromPrimitiveList/", 0) == 0 && !v.is_array())
+      return api_error(400, "BadRequest", "invalid patch format of primitive list");
+    if (auto e = strategic_patch_error(v)) return e;
+  }
+  return std::nullopt;
+}
+
 Result<json> apply_patch(const json& live, PatchType type, const json& patch) {
   switch (type) {
     case PatchType::merge: {
@@ -183,6 +210,7 @@ Result<json> apply_patch(const json& live, PatchType type, const json& patch) {
     case PatchType::strategic:
     case PatchType::apply:
       if (!patch.is_object()) return api_error(400, "BadRequest", "a strategic merge patch must be an object");
+      if (auto e = strategic_patch_error(patch)) return *e;
       return strategic_merge(live, patch);
   }
   return api_error(415, "UnsupportedMediaType", "unsupported patch type");

@@ -38,3 +38,20 @@ TEST_CASE("a failed JSON patch test is a 422", "[sandbox][patch]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == 422);
 }
+
+// Found by tests/fuzz/sandbox_patch_fuzz: directives of the wrong type threw nlohmann's
+// type_error out of the API handler (a dropped connection) instead of the API server's answer.
+TEST_CASE("strategic merge directives of the wrong type are refused, not thrown", "[sandbox][patch][fuzz]") {
+  const json live = json::parse(R"({"spec":{"containers":[{"name":"a"}]}})");
+  auto code = [&](const char* patch) {
+    auto r = apply_patch(live, PatchType::strategic, json::parse(patch));
+    return r.ok() ? 200 : r.error().code;
+  };
+  CHECK(code(R"({"$patch":1})") == 500);
+  CHECK(code(R"({"spec":{"containers":[{"name":"a","$patch":[]}]}})") == 500);
+  CHECK(code(R"({"spec":{"$retainKeys":[1]}})") == 400);
+  CHECK(code(R"({"spec":{"$retainKeys":"containers"}})") == 400);
+  CHECK(code(R"({"spec":{"$setElementOrder/containers":{}}})") == 400);
+  CHECK(code(R"({"metadata":{"$deleteFromPrimitiveList/finalizers":"a"}})") == 400);
+  CHECK(code(R"({"spec":{"$retainKeys":["containers"],"containers":[{"name":"a","$patch":"delete"}]}})") == 200);
+}

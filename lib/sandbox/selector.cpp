@@ -164,9 +164,13 @@ std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::
 }
 
 bool FieldSelector::matches(const nlohmann::json& object) const {
-  const auto& meta = object.value("metadata", nlohmann::json::object());
+  // Any JSON: a metadata, name or namespace of another type reads as absent (""), never throws.
+  static const nlohmann::json kNone = nlohmann::json::object();
+  auto it = object.is_object() ? object.find("metadata") : object.end();
+  const auto& meta = it != object.end() && it->is_object() ? *it : kNone;
   for (const auto& r : reqs_) {
-    std::string actual = meta.value(r.field == "metadata.name" ? "name" : "namespace", "");
+    auto field = meta.find(r.field == "metadata.name" ? "name" : "namespace");
+    std::string actual = field != meta.end() && field->is_string() ? field->get<std::string>() : "";
     if ((actual == r.value) != r.equal) return false;
   }
   return true;

@@ -17,3 +17,15 @@ TEST_CASE("label selector values are identifiers and valid label values", "[sand
   CHECK(LabelSelector::parse("a=", &err));  // the empty value is a value
   CHECK(LabelSelector::parse("app=vllm-llama3-8b-instruct,tier in (a.b, c_d),!gone", &err));
 }
+
+// Found by tests/fuzz/sandbox_patch_fuzz: an object whose metadata is not an object threw
+// nlohmann's type_error out of FieldSelector::matches.
+TEST_CASE("a field selector matches any JSON without throwing", "[sandbox][selector][fuzz]") {
+  std::string error;
+  auto selector = FieldSelector::parse("metadata.name!=x", &error);
+  REQUIRE(selector);
+  CHECK(selector->matches(nlohmann::json::parse(R"({"metadata":"app=d"})")));
+  CHECK(selector->matches(nlohmann::json::parse(R"({"metadata":{"name":5}})")));
+  CHECK(selector->matches(nlohmann::json::parse("[1]")));
+  CHECK_FALSE(selector->matches(nlohmann::json::parse(R"({"metadata":{"name":"x"}})")));
+}

@@ -74,13 +74,10 @@ json server_side_apply(const json& live, const json& applied, const std::string&
       if (k == "metadata" && v.is_object() && merged.contains("metadata")) {
         json patch = v;
         merged["metadata"].merge_patch(patch);
+      } else if (v.is_object() && merged.contains(k) && merged[k].is_object()) {
+        merged[k].merge_patch(v);
       } else {
-        merged[k] = v.is_object() && merged.contains(k) && merged[k].is_object() ? [&] {
-          json m = merged[k];
-          m.merge_patch(v);
-          return m;
-        }()
-                                                                                 : v;
+        merged[k] = v;
       }
     }
   }

@@ -281,6 +281,9 @@ Result<json> ObjectStore::patch(const ResourceType& t, const std::string& ns, co
   Result<json> patched = json();
   if (type == PatchType::apply) {
     if (!body.is_object()) return api_error(400, "BadRequest", "an applied configuration must be an object");
+    if (strategic_supported(t)) {
+      if (auto e = strategic_patch_error(body)) return *e;
+    }
     patched = server_side_apply(*it->second, body, o.field_manager.empty() ? "unknown" : o.field_manager,
                                 strategic_supported(t));
   } else {
