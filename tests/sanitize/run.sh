@@ -6,6 +6,8 @@
 #   tests/sanitize/run.sh --tests-only  the unit tests, then two e2e suites with the sanitized binary
 #   tests/sanitize/run.sh --unit-only | --e2e-only   one half of --tests-only
 #   tests/sanitize/run.sh --fuzz SECONDS             tests/fuzz/run.sh build-sanitize SECONDS
+#   tests/sanitize/run.sh --fuzzers SECONDS          build only the fuzzers (and the libraries they
+#                                       drive), then run each for SECONDS: what CI runs
 # Every sanitized process (the unit tests, each `rollout` command, the sandbox the suites start)
 # writes its reports to a log directory (ASAN_OPTIONS=log_path): a suite fails when any report
 # appears there, whatever its own checks said, since a report in the sandbox never reaches them.
@@ -22,7 +24,8 @@ case ${1:-} in
   --unit-only) phases=(unit) ;;
   --e2e-only) phases=(e2e) ;;
   --fuzz) phases=(fuzz) fuzz_seconds=${2:?--fuzz SECONDS} ;;
-  *) echo "usage: $0 [--build-only | --tests-only | --unit-only | --e2e-only | --fuzz SECONDS]" >&2; exit 2 ;;
+  --fuzzers) phases=(build_fuzzers fuzz) fuzz_seconds=${2:?--fuzzers SECONDS} ;;
+  *) echo "usage: $0 [--build-only | --tests-only | --unit-only | --e2e-only | --fuzz SECONDS | --fuzzers SECONDS]" >&2; exit 2 ;;
 esac
 # The two suites that reach the most code: every traffic strategy (blue-green, LoRA canary,
 # rollback, dry runs, bad targets) and whole rollouts under API faults (retries, dropped watches).
@@ -59,10 +62,12 @@ timed() {  # timed NAME COMMAND...: runs it, prints its wall time, records a fai
 
 for phase in "${phases[@]}"; do
   case $phase in
-    build)
+    build | build_fuzzers)
       command -v clang++ >/dev/null || { echo "FAIL: clang++ not found (source .ci/deps.sh; rollout_install_sanitize_deps)"; exit 1; }
       (cd "$src" && cmake --preset sanitize >/dev/null) || { echo "FAIL: cmake --preset sanitize"; exit 1; }
-      timed build cmake --build "$build" -j "${ROLLOUT_JOBS:-2}" --target rollout rollout_tests rollout_fuzzers
+      targets=(rollout rollout_tests rollout_fuzzers)
+      [[ $phase == build_fuzzers ]] && targets=(rollout_fuzzers)
+      timed "$phase" cmake --build "$build" -j "${ROLLOUT_JOBS:-2}" --target "${targets[@]}"
       ;;
     unit)
       # Catch2 runs in one process: one report names the test it came from (the stack and -d yes).
@@ -75,7 +80,7 @@ for phase in "${phases[@]}"; do
       timed fuzzers bash "$src/tests/fuzz/run.sh" "$build" "$fuzz_seconds"
       ;;
   esac
-  if [[ $phase == build && ${#failed[@]} -gt 0 ]]; then break; fi
+  if [[ $phase == build* && ${#failed[@]} -gt 0 ]]; then break; fi
 done
 if ((${#failed[@]} > 0)); then
   echo "FAIL: ${failed[*]} (sanitizer logs in $logs)"
