@@ -78,18 +78,7 @@ want_blue-green() { echo '[{"name":"vllm-llama3-8b-instruct-new","weight":100}]'
 
 setup_lora-vllm() {  # the pool's vLLM serves food-review-1 from --lora-modules, no syncer (as lora_vllm_e2e)
   fresh_sandbox
-  python3 - "$src/examples/sandbox/deployments.yaml" >"$work/deploy.yaml" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-d = next(d for d in docs if d["metadata"]["name"] == "vllm-llama3-8b-instruct")
-pod = d["spec"]["template"]["spec"]
-pod.pop("volumes", None)
-c = pod["containers"][0]
-c.pop("volumeMounts", None)
-c["args"] += ["--lora-modules", "food-review-1=Kawon/llama3.1-food-finetune_v14_r8"]
-d["spec"]["template"]["metadata"]["annotations"]["sandbox.rollout.dev/startup"] = "200ms"
-print(yaml.safe_dump(d))
-PY
+  vllm_lora_deployment 200ms >"$work/deploy.yaml"
   k apply -f "$src/examples/sandbox/inferencepools.yaml" -f "$src/examples/sandbox/inferencemodel-food-review.yaml" \
     -f "$work/deploy.yaml" >/dev/null
   pods_ready app=vllm-llama3-8b-instruct 3

@@ -64,3 +64,19 @@ crash_new_pool() {  # the new pool's pods replaced by a version that crashes on 
   for _ in $(seq 1 50); do [[ -z $(k get pods -l app=vllm-llama3-8b-instruct-new -o name) ]] && break; sleep 0.2; done
   k apply -f "$work/bad-deploy.json" >/dev/null
 }
+# The seed's pool Deployment without the LoRA syncer: its vLLM serves food-review-1 from
+# --lora-modules (as a restarted pod would again), with the runtime API; STARTUP its start time.
+vllm_lora_deployment() {  # vllm_lora_deployment STARTUP > FILE
+  python3 - "$src/examples/sandbox/deployments.yaml" "$1" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+d = next(d for d in docs if d["metadata"]["name"] == "vllm-llama3-8b-instruct")
+pod = d["spec"]["template"]["spec"]
+pod.pop("volumes", None)
+c = pod["containers"][0]
+c.pop("volumeMounts", None)
+c["args"] += ["--lora-modules", "food-review-1=Kawon/llama3.1-food-finetune_v14_r8"]
+d["spec"]["template"]["metadata"]["annotations"]["sandbox.rollout.dev/startup"] = sys.argv[2]
+print(yaml.safe_dump(d))
+PY
+}

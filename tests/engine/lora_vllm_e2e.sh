@@ -18,18 +18,7 @@ export KUBECONFIG=$work/kubeconfig
 pool=vllm-llama3-8b-instruct
 # The seed's objects, without the LoRA syncer: the pool's vLLM serves food-review-1 from its
 # --lora-modules (as a restarted pod would again) and has the runtime API enabled.
-python3 - "$src/examples/sandbox/deployments.yaml" >"$work/deploy.yaml" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-d = next(d for d in docs if d["metadata"]["name"] == "vllm-llama3-8b-instruct")
-pod = d["spec"]["template"]["spec"]
-pod.pop("volumes", None)
-c = pod["containers"][0]
-c.pop("volumeMounts", None)
-c["args"] += ["--lora-modules", "food-review-1=Kawon/llama3.1-food-finetune_v14_r8"]
-d["spec"]["template"]["metadata"]["annotations"]["sandbox.rollout.dev/startup"] = "1s"
-print(yaml.safe_dump(d))
-PY
+vllm_lora_deployment 1s >"$work/deploy.yaml"
 for f in inferencepools.yaml inferencemodel-food-review.yaml httproute-llm-route.yaml; do
   k apply -f "$src/examples/sandbox/$f" >/dev/null || echo "apply $f failed"
 done
