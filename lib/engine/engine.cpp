@@ -22,24 +22,6 @@ std::string new_run_id() {
 
 }  // namespace
 
-void Interrupt::request(const std::string& why) {
-  std::lock_guard lock(mu_);
-  if (why_) return;
-  why_ = why;
-  if (wake_) wake_();
-}
-
-std::optional<std::string> Interrupt::requested() const {
-  std::lock_guard lock(mu_);
-  return why_;
-}
-
-void Interrupt::on_request(std::function<void()> wake) {
-  std::lock_guard lock(mu_);
-  wake_ = std::move(wake);
-  if (why_ && wake_) wake_();
-}
-
 Run::Run(const plan::Plan& plan, std::string ns, ApplySettings settings, Seams& seams)
     : plan_(plan),
       ns_(std::move(ns)),

@@ -124,25 +124,6 @@ Run::Tick Run::tick() {
   return step_action(step, c);
 }
 
-// Stops driving where the rollout is: its state already records every write; the lock goes with
-// this Run. A pause, a hold or a step half-way through are all resumed by the next apply.
-Result<RunResult> Run::interrupted(const std::string& why) {
-  note_waiting("");
-  const int n = static_cast<int>(steps_.size());
-  const std::string where = state_.step < n ? fmt::format("step {}/{} ({})", state_.step + 1, n,
-                                                            steps_[static_cast<size_t>(state_.step)].title)
-                                            : "its last step";
-  if (state_.phase == Phase::Progressing) {
-    state_.message = "interrupted by " + why + " at " + where + "; no apply drives it";
-    if (auto s = save(); !s.ok()) return s.error();
-  }
-  const std::string message = fmt::format(
-      "interrupted by {} at {}: it stays there, unlocked; `rollout plan apply` resumes it, `rollout abort {}` rolls it back",
-      why, where, plan_.name);
-  emit(EventType::interrupted, "rollout " + plan_.name + " " + message, {{"signal", why}, {"step", state_.step}});
-  return RunResult{Outcome::interrupted, message};
-}
-
 void Run::enter_step(const PlannedStep& step) {
   progress_ = StepProgress{};
   progress_.entered = true;
