@@ -2,7 +2,8 @@
 """Clients of tests/engine/sandbox_crash_e2e.sh, with the official Python client (Debian's
 python3-kubernetes), run while the sandbox is killed (-9) and restarted on the same port and data dir.
 
-  writer KUBECONFIG LOG STOPFILE     one write after the other (create ConfigMap w-N, then merge-patch
+  writer KUBECONFIG LOG STOPFILE     one write after the other (create ConfigMap w-N labelled
+                                     writer=sandbox-crash, then merge-patch
                                      one of the ten before it); each answered 2xx is logged as
                                      "NAME RESOURCEVERSION" and flushed before the next is sent;
                                      connection errors are retried until STOPFILE exists
@@ -34,7 +35,7 @@ def writer(kubeconfig, log_path, stop):
         while not os.path.exists(stop):
             if n % 2 == 0:
                 name, call = f"w-{n // 2}", lambda name: v1.create_namespaced_config_map(
-                    NS, {"metadata": {"name": name}, "data": {"n": str(n)}}, _request_timeout=5)
+                    NS, {"metadata": {"name": name, "labels": {"writer": "sandbox-crash"}}, "data": {"n": str(n)}}, _request_timeout=5)
             else:
                 name, call = f"w-{(n // 2) - (n // 2) % 10}", lambda name: v1.patch_namespaced_config_map(
                     name, NS, {"data": {"n": str(n)}}, _request_timeout=5)
