@@ -118,7 +118,7 @@ std::unique_ptr<ObjectHost> make_local_host(const plan::Plan& plan, const HostCo
   std::optional<Error> broken;
   if (!lb.ok()) broken = lb.error();
   auto fleet = std::make_unique<local::Fleet>(target, !target.canary_replicas.empty(), context.state_dir, plan.name,
-                                              lb.ok() ? std::move(*lb) : nullptr, context.note);
+                                              lb.ok() ? std::move(*lb) : nullptr, context.note, context.before_write);
   return std::make_unique<LocalHost>(std::move(fleet), broken);
 }
 

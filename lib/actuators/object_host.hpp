@@ -69,10 +69,12 @@ class Hosts : public ObjectHost {
 };
 
 // What a host outside the cluster needs that the plan does not say: where local state lives
-// (--state-dir), and where progress messages go (the engine's events).
+// (--state-dir), where progress messages go (the engine's events), and what is asked before each
+// change it makes to the machine (Seams::host_write).
 struct HostContext {
   std::string state_dir;
   std::function<void(const std::string&)> note;
+  std::function<Status()> before_write = nullptr;
 };
 
 // The hosts a plan's target needs: the cluster, plus the host of a target that is not in it (one

@@ -75,7 +75,7 @@ Status Run::prepare() {
   for (const auto& name : plan_.background)
     if (const auto* gate = plan_.find_gate(name)) background_.emplace_back(*gate);
   const actuators::HostContext context{seams_.state_dir.empty() ? default_state_dir() : seams_.state_dir,
-                                       [this](const std::string& m) { emit(EventType::info, m); }};
+                                       [this](const std::string& m) { emit(EventType::info, m); }, seams_.host_write};
   hosts_ = actuators::hosts_for(plan_, seams_.client, context);
   exec_ = make_executor(settings_.mode, *hosts_);
   return ok_status();

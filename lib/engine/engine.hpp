@@ -92,6 +92,11 @@ struct Seams {
   // Where targets outside the cluster keep their own state (local replicas: pid and log files);
   // empty: default_state_dir().
   std::string state_dir = "";
+  // Asked before each change a target outside the cluster makes to the machine (local replicas:
+  // their state file, a load-balancer change, a process stop or start); an error refuses the
+  // change. Null in the product; the crash tests stop a run at its k-th write here, as they do
+  // at the API server's and the state store's.
+  std::function<Status()> host_write = nullptr;
 };
 
 Result<RunResult> apply_plan(const plan::Plan& plan, const std::string& ns, const ApplySettings& settings, Seams& seams);

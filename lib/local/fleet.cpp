@@ -39,13 +39,14 @@ std::vector<std::string> replicas_on(const std::string& state_file, const std::s
 }
 
 Fleet::Fleet(plan::LocalTarget target, bool blue_green, std::string state_dir, std::string rollout,
-             std::unique_ptr<LoadBalancer> lb, Note note)
+             std::unique_ptr<LoadBalancer> lb, Note note, WriteHook before_write)
     : target_(std::move(target)),
       blue_green_(blue_green),
       dir_(std::move(state_dir)),
       rollout_(std::move(rollout)),
       lb_(std::move(lb)),
-      note_(std::move(note)) {
+      note_(std::move(note)),
+      before_write_(std::move(before_write)) {
   all_ = target_.replicas;
   all_.insert(all_.end(), target_.canary_replicas.begin(), target_.canary_replicas.end());
 }
@@ -81,6 +82,7 @@ Status Fleet::load() {
 }
 
 Status Fleet::save() {
+  if (auto s = may_write(); !s.ok()) return s;
   mkdir(dir_.c_str(), 0755);
   const std::string tmp = state_file() + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -90,6 +92,11 @@ Status Fleet::save() {
   if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), state_file().c_str()) != 0)
     return make_error(ErrorKind::unavailable, "cannot write " + state_file());
   return ok_status();
+}
+
+Status Fleet::set_lb(const ServerStates& states) {
+  if (auto s = may_write(); !s.ok()) return s;
+  return lb_->set(states);
 }
 
 Result<json> Fleet::document() {
@@ -160,7 +167,7 @@ Result<json> Fleet::converge(const FleetSpec& want) {
     state_["weights"] = want.weights;
     ServerStates states;
     for (const auto& [name, w] : want.weights) states[name] = serving_state(name);
-    if (auto s = lb_->set(states); !s.ok()) return s.error();
+    if (auto s = set_lb(states); !s.ok()) return s.error();
     say("load balancer weights: " + json(want.weights).dump());
     if (auto s = save(); !s.ok()) return s.error();
   }

@@ -22,6 +22,9 @@
 namespace rollout::local {
 
 using Note = std::function<void(const std::string&)>;
+// Asked before each change to the machine (state file, load balancer, process stop or start); an
+// error refuses it. The engine's crash tests stop a run there (Seams::host_write).
+using WriteHook = std::function<Status()>;
 
 struct FleetSpec {
   std::map<std::string, std::string> versions;  // replica -> stable | canary | none
@@ -37,7 +40,7 @@ std::vector<std::string> replicas_on(const std::string& state_file, const std::s
 class Fleet {
  public:
   Fleet(plan::LocalTarget target, bool blue_green, std::string state_dir, std::string rollout,
-        std::unique_ptr<LoadBalancer> lb, Note note);
+        std::unique_ptr<LoadBalancer> lb, Note note, WriteHook before_write = nullptr);
 
   std::string state_file() const { return dir_ + "/" + rollout_ + ".local.json"; }
   // The document: spec as it stands (a convergence a killed run left half done shows the spec
@@ -51,6 +54,8 @@ class Fleet {
   struct Replica;
   Status load();
   Status save();
+  Status may_write() const { return before_write_ ? before_write_() : ok_status(); }
+  Status set_lb(const ServerStates& states);
   const plan::LocalReplica* find(const std::string& name) const;
   ServerState serving_state(const std::string& name) const;
   Result<int> in_flight(const plan::LocalReplica& r);
@@ -70,6 +75,7 @@ class Fleet {
   std::string rollout_;
   std::unique_ptr<LoadBalancer> lb_;
   Note note_;
+  WriteHook before_write_;
   std::vector<plan::LocalReplica> all_;
   nlohmann::json state_;  // the state file's content
   bool loaded_ = false;

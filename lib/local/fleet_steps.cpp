@@ -84,7 +84,7 @@ Result<std::string> Fleet::drain(const std::vector<const plan::LocalReplica*>& b
     s.admin = s.admin == Admin::maint ? Admin::maint : Admin::drain;
     out[r->name] = s;
   }
-  if (auto s = lb_->set(out); !s.ok()) return s.error();
+  if (auto s = set_lb(out); !s.ok()) return s.error();
   for (const auto* r : batch) state_["out"][r->name] = true;
   if (auto s = save(); !s.ok()) return s.error();
   const auto began = Clock::now();
@@ -103,7 +103,7 @@ Result<std::string> Fleet::drain(const std::vector<const plan::LocalReplica*>& b
       return std::string();
     }
     if (Clock::now() >= deadline) {
-      (void)lb_->set(back);
+      (void)set_lb(back);
       for (const auto* r : batch) state_["out"].erase(r->name);
       (void)save();
       std::string what;
@@ -118,6 +118,7 @@ Result<std::string> Fleet::drain(const std::vector<const plan::LocalReplica*>& b
 }
 
 Status Fleet::stop(const plan::LocalReplica& r) {
+  if (auto s = may_write(); !s.ok()) return s;
   const Duration grace = target_.stop ? target_.stop->grace : Duration(30000);
   if (target_.stop && !target_.stop->command.empty()) {
     const auto& v = state_["versions"].value(r.name, "stable") == "canary" ? target_.canary : target_.stable;
@@ -148,6 +149,7 @@ Status Fleet::stop(const plan::LocalReplica& r) {
 
 // "" when started (or adopted), else why not.
 Result<std::string> Fleet::start(const plan::LocalReplica& r, const std::string& version) {
+  if (auto s = may_write(); !s.ok()) return s.error();
   const auto& v = version == "canary" ? target_.canary : target_.stable;
   std::map<std::string, std::string> env = {{"CUDA_VISIBLE_DEVICES", std::to_string(r.gpu)}};
   for (const auto& [k, val] : v.env) env[k] = expand(val, r, v.model);
@@ -232,7 +234,7 @@ Result<std::string> Fleet::replace(const std::vector<const plan::LocalReplica*>&
   }
   ServerStates back;
   for (const auto* r : batch) back[r->name] = serving_state(r->name);
-  if (auto s = lb_->set(back); !s.ok()) return s.error();
+  if (auto s = set_lb(back); !s.ok()) return s.error();
   for (const auto* r : batch) {
     state_["out"].erase(r->name);
     say(r->name + " back in the load balancer on " + want.versions.at(r->name));

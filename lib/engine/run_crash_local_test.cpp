@@ -1,0 +1,216 @@
+// Crash safety of a local rolling update: the Run of run_crash_test.cpp, on two local replicas
+// behind a real HAProxy (its runtime API on a temporary socket), the replicas real processes
+// (`rollout sandbox model-server`) that outlive the stopped run as they outlive a kill -9. A run
+// stops after its k-th write, counting the state store's writes and each change the fleet makes
+// to the machine (its state file, a load-balancer change, a process stop or start:
+// Seams::host_write). For every k: the state parses, and a fresh run ends with both replicas on
+// the new version, one process on each port, both back in the load balancer, Succeeded, recorded
+// once.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine/run_fixture.hpp"
+#include "local/load_balancer.hpp"
+#include "local/procs.hpp"
+#include "local/replica_http.hpp"
+#include "local/replica_process.hpp"
+#include "util/file.hpp"
+
+using namespace rollout;
+using namespace rollout::engine;
+using namespace rollout::engine::testing;
+using nlohmann::json;
+
+namespace {
+
+// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string version_on(int port) {
+  auto v = local::http_get(local::base_url("127.0.0.1", port) + "/version", Duration(2000));
+  if (!v.ok() || v->status != 200) return "-";
+  return json::parse(v->body, nullptr, false).value("version", "?");
+}
+
+struct LocalRollingRun : RunFixture {
+  std::vector<int> ports{free_port(), free_port()};
+  std::string socket = dir.path + "/admin.sock";
+  int haproxy_pid = 0;
+  int host_writes = 0;  // the fleet's own changes, of faults.done
+
+  LocalRollingRun() {
+    seams.state_dir = dir.path;
+    seams.host_write = [this]() -> Status {
+      if (faults.take()) return ++host_writes, ok_status();
+      if (std::this_thread::get_id() == faults.owner) throw ProcessGone{};
+      return make_error(ErrorKind::unavailable, "the process died at a write (on a worker thread)");
+    };
+    start_haproxy();
+    // The stable version, started by hand as an operator would: the fleet finds it by its port.
+    for (size_t i = 0; i < ports.size(); ++i) {
+      auto p = local::start_detached(server("v1", ports[i]), {}, dir.path + "/by-hand-" + std::to_string(i) + ".log");
+      REQUIRE(p.ok());
+    }
+    REQUIRE(actuators::testing::eventually([&] { return versions() == "v1 v1"; }, std::chrono::seconds(20)));
+    plan = local_plan();
+  }
+  // Everything that listens on the replicas' ports was started here (by hand or by a run).
+  ~LocalRollingRun() {
+    for (int port : ports)
+      if (auto pid = local::listener_pid(port)) (void)local::stop_process(*pid, Duration(2000));
+    if (haproxy_pid > 0) (void)local::stop_process(haproxy_pid, Duration(2000));
+  }
+
+  std::vector<std::string> server(const std::string& version, int port) const {
+    return {ROLLOUT_BINARY, "sandbox", "model-server", "--port", std::to_string(port), "--model", "test-model",
+            "--version", version};
+  }
+
+  void start_haproxy() {
+    const std::string cfg = dir.path + "/haproxy.cfg", pidfile = dir.path + "/haproxy.pid";
+    std::ofstream(cfg) << "global\n    stats socket " << socket << " mode 600 level admin\n    pidfile " << pidfile
+                       << "\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n"
+                       << "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:" << free_port()
+                       << "\n    default_backend llm\nbackend llm\n    server gpu0 127.0.0.1:" << ports[0]
+                       << "\n    server gpu1 127.0.0.1:" << ports[1] << "\n";
+    auto r = run_process({"haproxy", "-D", "-f", cfg}, {}, "", Duration(10000));
+    REQUIRE(r.ok());  // haproxy is missing: `source .ci/deps.sh; rollout_install_deps`
+    INFO(r->stderr_data);
+    REQUIRE(r->succeeded());
+    REQUIRE(actuators::testing::eventually([&] { return read_file(pidfile).ok() && file_exists(socket); },
+                                           std::chrono::seconds(10)));
+    haproxy_pid = std::stoi(*read_file(pidfile));
+  }
+
+  plan::Plan local_plan() const {
+    auto command = [&](const std::string& version) {
+      return json(std::vector<std::string>{ROLLOUT_BINARY, "sandbox", "model-server", "--port", "{port}", "--model",
+                                           "{model}", "--version", version})
+          .dump();
+    };
+    auto file = plan::load_plan_text("local.yaml", R"(apiVersion: rollout/v1alpha1
+kind: RolloutPlan
+metadata: {name: bg}
+spec:
+  strategy: rolling
+  target:
+    local:
+      loadBalancer:
+        haproxy: {socket: )" + socket + R"(, backend: llm}
+      replicas:
+        - {name: gpu0, gpu: 0, port: )" + std::to_string(ports[0]) + R"(}
+        - {name: gpu1, gpu: 1, port: )" + std::to_string(ports[1]) + R"(}
+      stable: {command: )" + command("v1") + R"(, model: test-model}
+      canary: {command: )" + command("v2") + R"(, model: test-model}
+      stop: {grace: 5s}
+      health: {path: /health, timeout: 20s}
+      drain: {timeout: 20s}
+  steps:
+    - updateReplicas: 1
+    - pause: {}
+    - updateReplicas: 2
+)");
+    for (const auto& m : file.messages()) INFO(m);
+    REQUIRE(file.ok());
+    return file.plans[0].plan;
+  }
+
+  std::string versions() const { return version_on(ports[0]) + " " + version_on(ports[1]); }
+
+  // Both servers in the balancer's rotation.
+  std::string lb_states() {
+    auto lb = local::make_load_balancer(std::get<plan::LocalTarget>(plan.target),
+                                        std::get<plan::LocalTarget>(plan.target).replicas);
+    REQUIRE(lb.ok());
+    auto states = (*lb)->read();
+    REQUIRE(states.ok());
+    std::string out;
+    for (const auto& [name, s] : *states) out += name + "=" + local::to_string(s.admin) + " ";
+    return out;
+  }
+};
+
+void finished(LocalRollingRun& f) {
+  CHECK(f.versions() == "v2 v2");
+  CHECK(f.lb_states() == "gpu0=ready gpu1=ready ");
+  // One process per replica: the one on the port is the one the fleet recorded (nothing started twice).
+  auto text = read_file(f.dir.path + "/bg.local.json");
+  REQUIRE(text.ok());
+  const json fleet = json::parse(*text);
+  for (size_t i = 0; i < f.ports.size(); ++i) {
+    const std::string name = "gpu" + std::to_string(i);
+    CHECK(fleet["versions"][name] == "canary");
+    CHECK(local::listener_pid(f.ports[i]) == std::optional<int>(fleet["processes"][name].value("pid", 0)));
+  }
+}
+
+// k in [first, first + width): stop after k writes, check the state parses, run again, check the
+// end. The chunk starting at 0 also counts a clean run's writes and checks `end` is past them.
+void local_crash_at_every_write(int first, int width, int end) {
+  if (first == 0) {
+    LocalRollingRun f;
+    f.promote_at_pause_steps();
+    const RunResult r = f.apply_ok();
+    CHECK(r.outcome == Outcome::succeeded);
+    finished(f);
+    INFO("a clean run's writes: " << f.faults.done.load() << ", of which the fleet's: " << f.host_writes);
+    CHECK(f.faults.done < end);
+    // Per replica at least: drained at the balancer, recorded out, stopped, started, recorded
+    // started, on the new version, back in the balancer, recorded back.
+    CHECK(f.host_writes >= 2 * 8);
+  }
+  bool stopped_every_time = true;
+  for (int k = first; k < first + width; ++k) {
+    INFO("stopped after write " << k);
+    LocalRollingRun f;
+    f.promote_at_pause_steps();
+    f.faults.allow(k);
+    auto stopped = f.apply();
+    if (stopped.ok()) {
+      CHECK(stopped->outcome == Outcome::succeeded);
+      stopped_every_time = false;
+      break;
+    }
+    REQUIRE(f.terminal.read().ok());  // what `rollout status` reads after the kill
+    f.faults.allow(std::numeric_limits<long>::max());
+    const RunResult r = f.apply_ok();
+    CHECK((r.outcome == Outcome::succeeded || r.outcome == Outcome::already_succeeded));
+    CHECK(f.state().phase == Phase::Succeeded);
+    REQUIRE(f.history().size() == 1);
+    CHECK(f.history()[0].outcome == "Succeeded");
+    finished(f);
+  }
+  if (first + width == end) CHECK_FALSE(stopped_every_time);
+}
+
+}  // namespace
+
+// Two test cases of half the writes each, so that each stays well inside ctest's timeout.
+TEST_CASE("Run: local rolling update stopped after any of its first writes, a fresh run finishes it",
+          "[run][crash][local]") {
+  const int first = GENERATE(range(0, 24, 4));
+  local_crash_at_every_write(first, 4, 48);
+}
+
+TEST_CASE("Run: local rolling update stopped after any of its last writes, a fresh run finishes it",
+          "[run][crash][local]") {
+  const int first = GENERATE(range(24, 48, 4));
+  local_crash_at_every_write(first, 4, 48);
+}
