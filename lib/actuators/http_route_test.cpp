@@ -263,7 +263,7 @@ TEST_CASE("HTTPRoute: programmed means every parent Accepted and ResolvedRefs at
   };
   json parent = {{"parentRef", {{"name", "inference-gateway"}}},
                  {"conditions", {cond("Accepted", "True", 3), cond("ResolvedRefs", "True", 3)}}};
-  route["status"]["parents"] = {parent};
+  route["status"]["parents"] = json::array({parent});  // not {parent}: clang reads that as a copy of parent, gcc as an array
   CHECK(route_not_programmed(route) == "");
   route["status"]["parents"][0]["conditions"][1] = cond("ResolvedRefs", "False", 3);
   CHECK(route_not_programmed(route) == "status.parents[0] (Gateway inference-gateway): ResolvedRefs is False (R: m)");

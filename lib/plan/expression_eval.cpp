@@ -2,6 +2,7 @@
 // comparison inconclusive; and/or decide without it when they can), errors with columns.
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "plan/expression.hpp"
 #include "plan/expression_ast.hpp"
@@ -64,10 +65,11 @@ class Evaluator {
  private:
   Result<Val> variable(const Node& n);
   Result<Val> unary(const Node& n);
-  Result<Val> logical(const Node& n);
-  Result<Val> binary(const Node& n);
+  Result<Val> spine(const Node& top);
+  Result<Val> logical(const Node& n, Val left);
+  Result<Val> binary(const Node& n, Val a);
   Result<Val> numeric(const Node& n, const Val& a, const Val& b);
-  Result<Val> index(const Node& n);
+  Result<Val> index(const Node& n, Val base);
   Result<Val> call(const Node& n);
 
   const std::map<std::string, Value>& env_;
@@ -79,8 +81,8 @@ Result<Val> Evaluator::eval(const Node& n) {
     case Node::Kind::boolean: return Val(truth_of(n.boolean));
     case Node::Kind::variable: return variable(n);
     case Node::Kind::unary: return unary(n);
-    case Node::Kind::binary: return n.op == Op::and_ || n.op == Op::or_ ? logical(n) : binary(n);
-    case Node::Kind::index: return index(n);
+    case Node::Kind::binary:
+    case Node::Kind::index: return spine(n);
     case Node::Kind::call: return call(n);
   }
   return error_at(n, "unknown expression node");
@@ -111,12 +113,33 @@ Result<Val> Evaluator::unary(const Node& n) {
   return *x ? Val(-**x) : Val(std::vector<double>{});
 }
 
+// A chain the parser nests to the left ("1 + 1 + ... + 1", "a and b and c", "v[0][1]"), as deep
+// as the expression is long (a flat chain is not nesting, which the parser limits): walked down in
+// a loop and folded back up, left operand first as always, so that its length never becomes
+// recursion depth. Recursing on it overflowed the stack of the ASan build at ~2000 operators.
+Result<Val> Evaluator::spine(const Node& top) {
+  std::vector<const Node*> chain;
+  const Node* at = &top;
+  for (; at->kind == Node::Kind::binary || at->kind == Node::Kind::index; at = at->args[0].get()) chain.push_back(at);
+  auto acc = eval(*at);
+  for (auto it = chain.rbegin(); it != chain.rend() && acc; ++it) {
+    const Node& n = **it;
+    if (n.kind == Node::Kind::index)
+      acc = index(n, std::move(*acc));
+    else if (n.op == Op::and_ || n.op == Op::or_)
+      acc = logical(n, std::move(*acc));
+    else
+      acc = binary(n, std::move(*acc));
+  }
+  return acc;
+}
+
 // and/or: the left side decides alone when it can, so "len(result) > 0 and result[0] < 1" is safe.
-Result<Val> Evaluator::logical(const Node& n) {
+Result<Val> Evaluator::logical(const Node& n, Val left) {
   const Truth decisive = n.op == Op::and_ ? Truth::no : Truth::yes;
   Truth sides[2] = {Truth::inconclusive, Truth::inconclusive};
   for (int i = 0; i < 2; ++i) {
-    auto v = eval(*n.args[i]);
+    auto v = i == 0 ? Result<Val>(std::move(left)) : eval(*n.args[1]);
     if (!v) return v;
     auto* t = std::get_if<Truth>(&*v);
     if (!t)
@@ -129,9 +152,8 @@ Result<Val> Evaluator::logical(const Node& n) {
   return Val(unknown ? Truth::inconclusive : negate(decisive));
 }
 
-Result<Val> Evaluator::binary(const Node& n) {
-  auto a = eval(*n.args[0]);
-  if (!a) return a;
+Result<Val> Evaluator::binary(const Node& n, Val left) {
+  const Val* a = &left;
   auto b = eval(*n.args[1]);
   if (!b) return b;
   const bool a_bool = std::holds_alternative<Truth>(*a), b_bool = std::holds_alternative<Truth>(*b);
@@ -159,9 +181,8 @@ Result<Val> Evaluator::numeric(const Node& n, const Val& a, const Val& b) {
 }
 
 // v[i]: a number is a one-element vector; past the end is "no data", not an error.
-Result<Val> Evaluator::index(const Node& n) {
-  auto base = eval(*n.args[0]);
-  if (!base) return base;
+Result<Val> Evaluator::index(const Node& n, Val value) {
+  const Val* base = &value;
   auto i = eval(*n.args[1]);
   if (!i) return i;
   if (std::holds_alternative<Truth>(*base)) return error_at(n, "cannot index a boolean");

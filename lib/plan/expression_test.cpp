@@ -263,6 +263,19 @@ TEST_CASE("limits on length and nesting", "[expression]") {
   std::string sum = "1";
   for (int i = 0; i < 2040; ++i) sum += "+1";  // a long flat chain is fine
   CHECK(eval(sum + " > 2000") == Truth::yes);
+  // The longest chains 4096 characters allow, of each kind the parser nests to the left: evaluated
+  // in a loop (recursion on them overflowed the stack of the ASan build).
+  sum = "1";
+  while (sum.size() + 2 + 7 <= 4096) sum += "+1";
+  CHECK(eval(sum + " > 2000") == Truth::yes);
+  std::string ors = "false";
+  while (ors.size() + 9 + 8 <= 4096) ors += " or false";
+  CHECK(eval(ors + " or true") == Truth::yes);
+  CHECK(eval(ors) == Truth::no);
+  std::string indexed = "7";
+  while (indexed.size() + 3 + 7 <= 4096) indexed += "[0]";
+  CHECK(eval(indexed + " == 7") == Truth::yes);
+  CHECK(eval(indexed + "[1] > 0") == Truth::inconclusive);  // past the end: no data
 }
 
 TEST_CASE("error_column reads the column of a message", "[expression]") {
