@@ -71,7 +71,7 @@ for phase in "${phases[@]}"; do
       ;;
     unit)
       # Catch2 runs in one process: one report names the test it came from (the stack and -d yes).
-      timed unit_tests "$build/rollout_tests" --order lex
+      timed unit_tests "$build/tests/rollout_tests" --order lex
       ;;
     e2e)
       for suite in "${suites[@]}"; do timed "$suite" bash "$src/tests/engine/$suite.sh" "$build/rollout" "$src"; done
