@@ -234,22 +234,26 @@ Result<WriteEnd> Run::write_position(const actuators::Position& p, std::string* 
   if (verify.empty()) return WriteEnd::done;
   if (!to_write.empty())
     if (auto s = save(); !s.ok()) return s.error();
-  struct WaitOver {
-    Run& run;
-    ~WaitOver() { run.note_waiting(""); }
-  } wait_over{*this};
-  for (const auto& [index, objects] : verify) {
-    // Servers that keep the position in memory (runtime-loaded adapters) are brought to it first.
-    auto v = actuators_[static_cast<size_t>(index)]->converge(seams_.client, originals[index], p, converge_how(false));
-    if (v.ok())
-      v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
-    if (!v.ok()) {
-      if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort, deadline or interrupt
-      if (v.error().kind != ErrorKind::timeout && v.error().kind != ErrorKind::gate_failed) return v.error();
-      *message = v.error().message;
-      return WriteEnd::failed;
+  // Verified per actuator; the end of a failed or interrupted wait, or none when all are verified.
+  auto unverified = [&]() -> std::optional<Result<WriteEnd>> {
+    for (const auto& [index, objects] : verify) {
+      // Servers that keep the position in memory (runtime-loaded adapters) are brought to it first.
+      auto v = actuators_[static_cast<size_t>(index)]->converge(seams_.client, originals[index], p, converge_how(false));
+      if (v.ok())
+        v = actuators_[static_cast<size_t>(index)]->verify_all(seams_.client, objects, originals[index], p, verify_wait());
+      if (!v.ok()) {
+        if (v.error().kind == ErrorKind::aborted) return WriteEnd::done;  // the next tick sees the abort, deadline or interrupt
+        if (v.error().kind != ErrorKind::timeout && v.error().kind != ErrorKind::gate_failed) return v.error();
+        *message = v.error().message;
+        return WriteEnd::failed;
+      }
     }
-  }
+    return std::nullopt;
+  }();
+  // The wait is over however it ended. Not in a destructor: it saves the state, and a process
+  // that dies at that write must not die of std::terminate instead (the crash tests' ProcessGone).
+  note_waiting("");
+  if (unverified) return *unverified;
   for (size_t i = 0; i < n; ++i)
     if (moves || std::find(to_write.begin(), to_write.end(), i) != to_write.end())
       emit(EventType::verified, state_.objects[i].ref.key() + " verified",

@@ -29,19 +29,40 @@ using nlohmann::json;
 
 namespace {
 
-// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  close(fd);
-  return ntohs(a.sin_port);
+// `n` distinct ports nothing listens on now: the kernel's picks for sockets bound to port 0, all
+// held until the last is picked (one at a time, the kernel may hand out the same port twice).
+std::vector<int> free_ports(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    fds.push_back(fd);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ports.push_back(ntohs(a.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  return ports;
 }
+
+// The processes a fixture starts: whatever listens on the replicas' ports (started by hand or by
+// a run) and HAProxy, stopped by pid when the fixture ends, even one whose constructor failed
+// half way (a member is destroyed then; the fixture's own destructor would not run).
+struct LocalProcesses {
+  std::vector<int> all = free_ports(3);
+  std::vector<int> ports{all[0], all[1]};  // the replicas'
+  int lb_port = all[2];                    // HAProxy's frontend
+  int haproxy_pid = 0;
+  ~LocalProcesses() {
+    for (int port : ports)
+      if (auto pid = local::listener_pid(port)) (void)local::stop_process(*pid, Duration(2000));
+    if (haproxy_pid > 0) (void)local::stop_process(haproxy_pid, Duration(2000));
+  }
+};
 
 std::string version_on(int port) {
   auto v = local::http_get(local::base_url("127.0.0.1", port) + "/version", Duration(2000));
@@ -50,9 +71,9 @@ std::string version_on(int port) {
 }
 
 struct LocalRollingRun : RunFixture {
-  std::vector<int> ports{free_port(), free_port()};
+  LocalProcesses procs;
+  const std::vector<int>& ports = procs.ports;
   std::string socket = dir.path + "/admin.sock";
-  int haproxy_pid = 0;
   int host_writes = 0;  // the fleet's own changes, of faults.done
 
   LocalRollingRun() {
@@ -71,12 +92,6 @@ struct LocalRollingRun : RunFixture {
     REQUIRE(actuators::testing::eventually([&] { return versions() == "v1 v1"; }, std::chrono::seconds(20)));
     plan = local_plan();
   }
-  // Everything that listens on the replicas' ports was started here (by hand or by a run).
-  ~LocalRollingRun() {
-    for (int port : ports)
-      if (auto pid = local::listener_pid(port)) (void)local::stop_process(*pid, Duration(2000));
-    if (haproxy_pid > 0) (void)local::stop_process(haproxy_pid, Duration(2000));
-  }
 
   std::vector<std::string> server(const std::string& version, int port) const {
     return {ROLLOUT_BINARY, "sandbox", "model-server", "--port", std::to_string(port), "--model", "test-model",
@@ -87,7 +102,7 @@ struct LocalRollingRun : RunFixture {
     const std::string cfg = dir.path + "/haproxy.cfg", pidfile = dir.path + "/haproxy.pid";
     std::ofstream(cfg) << "global\n    stats socket " << socket << " mode 600 level admin\n    pidfile " << pidfile
                        << "\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n"
-                       << "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:" << free_port()
+                       << "    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:" << procs.lb_port
                        << "\n    default_backend llm\nbackend llm\n    server gpu0 127.0.0.1:" << ports[0]
                        << "\n    server gpu1 127.0.0.1:" << ports[1] << "\n";
     auto r = run_process({"haproxy", "-D", "-f", cfg}, {}, "", Duration(10000));
@@ -96,7 +111,7 @@ struct LocalRollingRun : RunFixture {
     REQUIRE(r->succeeded());
     REQUIRE(actuators::testing::eventually([&] { return read_file(pidfile).ok() && file_exists(socket); },
                                            std::chrono::seconds(10)));
-    haproxy_pid = std::stoi(*read_file(pidfile));
+    procs.haproxy_pid = std::stoi(*read_file(pidfile));
   }
 
   plan::Plan local_plan() const {
