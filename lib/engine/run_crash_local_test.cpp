@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "engine/run_fixture.hpp"
+#include "engine/run_crash_fixture.hpp"
 #include "local/load_balancer.hpp"
 #include "local/procs.hpp"
 #include "local/replica_http.hpp"
@@ -162,7 +162,8 @@ spec:
   }
 };
 
-void finished(LocalRollingRun& f) {
+void finished(RunFixture& run) {
+  auto& f = static_cast<LocalRollingRun&>(run);
   CHECK(f.versions() == "v2 v2");
   CHECK(f.lb_states() == "gpu0=ready gpu1=ready ");
   // One process per replica: the one on the port is the one the fleet recorded (nothing started twice).
@@ -176,56 +177,30 @@ void finished(LocalRollingRun& f) {
   }
 }
 
-// k in [first, first + width): stop after k writes, check the state parses, run again, check the
-// end. The chunk starting at 0 also counts a clean run's writes and checks `end` is past them.
-void local_crash_at_every_write(int first, int width, int end) {
-  if (first == 0) {
-    LocalRollingRun f;
-    f.promote_at_pause_steps();
-    const RunResult r = f.apply_ok();
-    CHECK(r.outcome == Outcome::succeeded);
-    finished(f);
-    INFO("a clean run's writes: " << f.faults.done.load() << ", of which the fleet's: " << f.host_writes);
-    CHECK(f.faults.done < end);
-    // Per replica at least: drained at the balancer, recorded out, stopped, started, recorded
-    // started, on the new version, back in the balancer, recorded back.
-    CHECK(f.host_writes >= 2 * 8);
-  }
-  bool stopped_every_time = true;
-  for (int k = first; k < first + width; ++k) {
-    INFO("stopped after write " << k);
-    LocalRollingRun f;
-    f.promote_at_pause_steps();
-    f.faults.allow(k);
-    auto stopped = f.apply();
-    if (stopped.ok()) {
-      CHECK(stopped->outcome == Outcome::succeeded);
-      stopped_every_time = false;
-      break;
-    }
-    REQUIRE(f.terminal.read().ok());  // what `rollout status` reads after the kill
-    f.faults.allow(std::numeric_limits<long>::max());
-    const RunResult r = f.apply_ok();
-    CHECK((r.outcome == Outcome::succeeded || r.outcome == Outcome::already_succeeded));
-    CHECK(f.state().phase == Phase::Succeeded);
-    REQUIRE(f.history().size() == 1);
-    CHECK(f.history()[0].outcome == "Succeeded");
-    finished(f);
-  }
-  if (first + width == end) CHECK_FALSE(stopped_every_time);
-}
-
 }  // namespace
 
-// Two test cases of half the writes each, so that each stays well inside ctest's timeout.
+TEST_CASE("Run: a local rolling update's writes include each change its fleet makes to the machine",
+          "[run][crash][local]") {
+  LocalRollingRun f;
+  f.promote_at_pause_steps();
+  check_finished(f, f.apply_ok());
+  finished(f);
+  INFO("a clean run's writes: " << f.faults.done.load() << ", of which the fleet's: " << f.host_writes);
+  // Per replica at least: drained at the balancer, recorded out, stopped, started, recorded
+  // started, on the new version, back in the balancer, recorded back.
+  CHECK(f.host_writes >= 2 * 8);
+}
+
+// Two cases of half the writes each (a clean run makes 45), so that each stays well inside
+// ctest's timeout.
 TEST_CASE("Run: local rolling update stopped after any of its first writes, a fresh run finishes it",
           "[run][crash][local]") {
   const int first = GENERATE(range(0, 24, 4));
-  local_crash_at_every_write(first, 4, 48);
+  crash_at_every_write<LocalRollingRun>(first, 4, 12, finished);
 }
 
 TEST_CASE("Run: local rolling update stopped after any of its last writes, a fresh run finishes it",
           "[run][crash][local]") {
   const int first = GENERATE(range(24, 48, 4));
-  local_crash_at_every_write(first, 4, 48);
+  crash_at_every_write<LocalRollingRun>(first, 4, 12, finished);
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run_adapters_fixture.hpp"
+#include "engine/run_crash_fixture.hpp"
 
 using namespace rollout;
 using namespace rollout::engine;
@@ -15,57 +16,6 @@ using namespace rollout::engine::testing;
 using nlohmann::json;
 
 namespace {
-
-using Check = std::function<void(RunFixture&)>;
-
-// The history and state every finished run must show.
-void check_finished(RunFixture& f, const RunResult& r) {
-  CHECK((r.outcome == Outcome::succeeded || r.outcome == Outcome::already_succeeded));
-  CHECK(f.state().phase == Phase::Succeeded);
-  REQUIRE(f.history().size() == 1);
-  CHECK(f.history()[0].outcome == "Succeeded");
-}
-
-// k in [first, last): stop after k writes, check the state parses, run again, check the end. False
-// once a run with k writes allowed was not stopped (k is past the last write).
-template <class Fixture>
-bool stopped_and_resumed(int first, int last, const Check& finished) {
-  for (int k = first; k < last; ++k) {
-    INFO("stopped after write " << k);
-    Fixture f;
-    f.promote_at_pause_steps();
-    f.faults.allow(k);
-    auto stopped = f.apply();
-    if (stopped.ok()) {
-      CHECK(stopped->outcome == Outcome::succeeded);
-      return false;
-    }
-    auto snap = f.terminal.read();  // what `rollout status` reads after the kill
-    REQUIRE(snap.ok());
-    f.faults.allow(std::numeric_limits<long>::max());
-    const RunResult r = f.apply_ok();
-    check_finished(f, r);
-    finished(f);
-  }
-  return true;
-}
-
-// Every k from 0 to `chunks` * `width`: chunk `first` of them; the first also checks that a clean
-// run writes fewer times than the chunks cover, the last that it reached a k the run completes in.
-template <class Fixture>
-void crash_at_every_write(int first, int width, int chunks, const Check& finished) {
-  const int end = width * chunks;
-  if (first == 0) {
-    Fixture f;
-    f.promote_at_pause_steps();
-    check_finished(f, f.apply_ok());
-    finished(f);
-    INFO("a clean run's writes: " << f.faults.done.load());
-    CHECK(f.faults.done < end);
-  }
-  const bool all_stopped = stopped_and_resumed<Fixture>(first, first + width, finished);
-  if (first + width == end) CHECK_FALSE(all_stopped);
-}
 
 // ---- blue-green HTTPRoute -----------------------------------------------------------------------
 

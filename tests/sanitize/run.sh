@@ -3,11 +3,11 @@
 #   tests/sanitize/run.sh               all phases below, in order
 #   tests/sanitize/run.sh --build-only  configure the `sanitize` preset (clang, build-sanitize/) and
 #                                       build rollout, rollout_tests and the fuzzers
-#   tests/sanitize/run.sh --tests-only  the unit tests, then two e2e suites with the sanitized binary
+#   tests/sanitize/run.sh --tests-only  the unit tests (ctest -L unit), then two e2e suites at once
 #   tests/sanitize/run.sh --unit-only | --e2e-only   one half of --tests-only
 #   tests/sanitize/run.sh --fuzz SECONDS             tests/fuzz/run.sh build-sanitize SECONDS
 #   tests/sanitize/run.sh --fuzzers SECONDS          build only the fuzzers (and the libraries they
-#                                       drive), then run each for SECONDS: what CI runs
+#                                       drive), then run each for SECONDS
 # Every sanitized process (the unit tests, each `rollout` command, the sandbox the suites start)
 # writes its reports to a log directory (ASAN_OPTIONS=log_path): a suite fails when any report
 # appears there, whatever its own checks said, since a report in the sandbox never reaches them.
@@ -36,7 +36,7 @@ logs=$(mktemp -d /tmp/rollout-sanitize-XXXXXX)
 export ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan:suppressions=$supp/asan.supp"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:suppressions=$supp/ubsan.supp"
-failed=()
+failed=() pids=()
 
 reports() {  # reports PHASE: fails (and prints them) when sanitizer reports were written
   local files=("$logs"/asan.* "$logs"/ubsan.*)
@@ -70,11 +70,25 @@ for phase in "${phases[@]}"; do
       timed "$phase" cmake --build "$build" -j "${ROLLOUT_JOBS:-2}" --target "${targets[@]}"
       ;;
     unit)
-      # Catch2 runs in one process: one report names the test it came from (the stack and -d yes).
-      timed unit_tests "$build/tests/rollout_tests" --order lex
+      # Each test case in its own process, as ctest runs them in the normal tree (label `unit`),
+      # two at a time: a sanitizer report makes its process exit non-zero, so ctest names the test.
+      timed unit_tests ctest --test-dir "$build" -L unit -j "${ROLLOUT_JOBS:-2}" --output-on-failure
       ;;
     e2e)
-      for suite in "${suites[@]}"; do timed "$suite" bash "$src/tests/engine/$suite.sh" "$build/rollout" "$src"; done
+      # Both suites at once: each starts its own sandbox on free ports.
+      e2e_start=$SECONDS
+      for suite in "${suites[@]}"; do
+        bash "$src/tests/engine/$suite.sh" "$build/rollout" "$src" >"$logs/$suite.out" 2>&1 &
+        pids+=($!)
+      done
+      for i in "${!suites[@]}"; do
+        rc=0
+        wait "${pids[$i]}" || rc=$?
+        cat "$logs/${suites[$i]}.out"
+        echo "== ${suites[$i]}: exit $rc (both suites: $((SECONDS - e2e_start)) s)"
+        ((rc == 0)) || failed+=("${suites[$i]}")
+      done
+      reports e2e || failed+=(e2e)
       ;;
     fuzz)
       timed fuzzers bash "$src/tests/fuzz/run.sh" "$build" "$fuzz_seconds"
