@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/run_fixture.hpp"
+#include "plan/plan.hpp"
 
 namespace rollout::engine::testing {
 
@@ -60,6 +61,25 @@ void crash_at_every_write(int first, int width, int chunks, const Check& finishe
   }
   const bool all_stopped = stopped_and_resumed<Fixture>(first, first + width, finished);
   if (first + width == end) CHECK_FALSE(all_stopped);
+}
+
+// A rolling update of `target` (a target block as JSON or YAML flow): one replica, a pause until
+// promoted, the second.
+inline plan::Plan rolling_plan(const std::string& target) {
+  auto file = plan::load_plan_text("rolling.yaml", R"(apiVersion: rollout/v1alpha1
+kind: RolloutPlan
+metadata: {name: bg}
+spec:
+  strategy: rolling
+  target: )" + target + R"(
+  steps:
+    - updateReplicas: 1
+    - pause: {}
+    - updateReplicas: 2
+)");
+  for (const auto& m : file.messages()) INFO(m);
+  REQUIRE(file.ok());
+  return file.plans[0].plan;
 }
 
 }  // namespace rollout::engine::testing

@@ -115,36 +115,20 @@ struct LocalRollingRun : RunFixture {
   }
 
   plan::Plan local_plan() const {
-    auto command = [&](const std::string& version) {
-      return json(std::vector<std::string>{ROLLOUT_BINARY, "sandbox", "model-server", "--port", "{port}", "--model",
-                                           "{model}", "--version", version})
-          .dump();
+    auto version = [&](const std::string& v) {
+      return json{{"command", {ROLLOUT_BINARY, "sandbox", "model-server", "--port", "{port}", "--model", "{model}",
+                               "--version", v}},
+                  {"model", "test-model"}};
     };
-    auto file = plan::load_plan_text("local.yaml", R"(apiVersion: rollout/v1alpha1
-kind: RolloutPlan
-metadata: {name: bg}
-spec:
-  strategy: rolling
-  target:
-    local:
-      loadBalancer:
-        haproxy: {socket: )" + socket + R"(, backend: llm}
-      replicas:
-        - {name: gpu0, gpu: 0, port: )" + std::to_string(ports[0]) + R"(}
-        - {name: gpu1, gpu: 1, port: )" + std::to_string(ports[1]) + R"(}
-      stable: {command: )" + command("v1") + R"(, model: test-model}
-      canary: {command: )" + command("v2") + R"(, model: test-model}
-      stop: {grace: 5s}
-      health: {path: /health, timeout: 20s}
-      drain: {timeout: 20s}
-  steps:
-    - updateReplicas: 1
-    - pause: {}
-    - updateReplicas: 2
-)");
-    for (const auto& m : file.messages()) INFO(m);
-    REQUIRE(file.ok());
-    return file.plans[0].plan;
+    const json local = {{"loadBalancer", {{"haproxy", {{"socket", socket}, {"backend", "llm"}}}}},
+                        {"replicas",
+                         {{{"name", "gpu0"}, {"gpu", 0}, {"port", ports[0]}}, {{"name", "gpu1"}, {"gpu", 1}, {"port", ports[1]}}}},
+                        {"stable", version("v1")},
+                        {"canary", version("v2")},
+                        {"stop", {{"grace", "5s"}}},
+                        {"health", {{"path", "/health"}, {"timeout", "20s"}}},
+                        {"drain", {{"timeout", "20s"}}}};
+    return rolling_plan(json{{"local", local}}.dump());
   }
 
   std::string versions() const { return version_on(ports[0]) + " " + version_on(ports[1]); }

@@ -72,23 +72,6 @@ json serving_template(const std::string& image) {
                          {"entryTemplate", pod_template("ms", image)}}})}};
 }
 
-plan::Plan rolling_plan(const std::string& target) {
-  auto file = plan::load_plan_text("rolling.yaml", R"(apiVersion: rollout/v1alpha1
-kind: RolloutPlan
-metadata: {name: bg}
-spec:
-  strategy: rolling
-  target: )" + target + R"(
-  steps:
-    - updateReplicas: 1
-    - pause: {}
-    - updateReplicas: 2
-)");
-  for (const auto& m : file.messages()) INFO(m);
-  REQUIRE(file.ok());
-  return file.plans[0].plan;
-}
-
 // Images of the pods (not being deleted) that carry `label`, Ready or not.
 std::vector<std::string> pod_images(actuators::testing::SandboxCluster& c, const std::string& label, bool ready_only) {
   auto api = c.client->resource("v1", "Pod");
