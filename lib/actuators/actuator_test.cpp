@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 using namespace rollout;
 using namespace rollout::actuators;
 
@@ -81,4 +83,45 @@ TEST_CASE("local replicas: rolling puts the first N on the canary; blueGreen spl
   d = bg.desired(o2, w);
   CHECK(d->at("spec")["versions"]["gpu0"] == "none");
   CHECK(d->at("spec")["weights"]["gpu0"] == 0);
+}
+
+// HAProxy takes server weights 0..256 only: before, 4 stable and 3 canary servers at 1 % asked for
+// 297 and 4, and HAProxy refused the step's `set server ... weight 297`.
+TEST_CASE("local replicas: blueGreen weights stay within HAProxy's 0..256, as close to the share as it allows",
+          "[actuators][local]") {
+  const auto share = [](int ns, int nc, SetWeights w) {
+    return 100.0 * w.canary * nc / (static_cast<double>(w.canary) * nc + static_cast<double>(w.stable) * ns);
+  };
+  CHECK(split_weights(2, 2, 10).stable == 9);  // exact where it fits: 9:1
+  CHECK(split_weights(2, 2, 10).canary == 1);
+  CHECK(split_weights(4, 3, 25).stable == 9);  // 75·3 : 25·4 = 9:4
+  CHECK(split_weights(4, 3, 25).canary == 4);
+  const SetWeights all = split_weights(4, 3, 100);
+  CHECK(all.stable == 0);
+  CHECK(all.canary == 1);
+  for (int ns = 1; ns <= 8; ++ns)
+    for (int nc = 1; nc <= 8; ++nc)
+      for (int pct = 1; pct <= 99; ++pct) {
+        const SetWeights w = split_weights(ns, nc, pct);
+        INFO(ns << " stable, " << nc << " canary servers at " << pct << "%: " << w.stable << ":" << w.canary);
+        REQUIRE(w.stable >= 1);
+        REQUIRE(w.stable <= kMaxServerWeight);
+        REQUIRE(w.canary >= 1);
+        REQUIRE(w.canary <= kMaxServerWeight);
+        // The smallest share the range allows is one canary weight against 256 stable ones
+        // (1 stable and 8 canary servers cannot go below 3 %): below it, that smallest share;
+        // above the largest (256 against 1), that largest one.
+        if (pct < 100.0 * nc / (nc + kMaxServerWeight * ns)) {
+          CHECK(w.stable == kMaxServerWeight);
+          CHECK(w.canary == 1);
+        } else if (pct > 100.0 * kMaxServerWeight * nc / (kMaxServerWeight * nc + ns)) {
+          CHECK(w.stable == 1);
+          CHECK(w.canary == kMaxServerWeight);
+        } else {
+          CHECK(std::abs(share(ns, nc, w) - pct) < 0.05);  // a twentieth of a percent at worst
+        }
+      }
+  const SetWeights fine = split_weights(4, 3, 1);  // was 297:4
+  CHECK(fine.stable <= kMaxServerWeight);
+  CHECK(share(4, 3, fine) == Approx(1.0).epsilon(0.01));
 }

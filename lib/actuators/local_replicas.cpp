@@ -1,5 +1,7 @@
 #include "actuators/local_replicas.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "actuators/endpoints.hpp"
@@ -29,10 +31,8 @@ Result<json> LocalReplicasActuator::desired(const json& original, const Position
   }
   const int w = p.finished ? 100 : p.weight;
   if (w > 0) {
-    const int ns = static_cast<int>(target_.replicas.size()), nc = static_cast<int>(target_.canary_replicas.size());
-    int ws = (100 - w) * nc, wc = w * ns;
-    const int g = std::gcd(ws, wc);
-    ws /= g, wc /= g;
+    const auto [ws, wc] = split_weights(static_cast<int>(target_.replicas.size()),
+                                        static_cast<int>(target_.canary_replicas.size()), w);
     for (const auto& r : target_.canary_replicas) spec.versions[r.name] = "canary", spec.weights[r.name] = wc;
     for (const auto& r : target_.replicas) {
       spec.weights[r.name] = ws;
@@ -41,6 +41,30 @@ Result<json> LocalReplicasActuator::desired(const json& original, const Position
   }
   out["spec"] = local::to_json(spec);
   return out;
+}
+
+SetWeights split_weights(int stable_servers, int canary_servers, int percent) {
+  const int ns = std::max(stable_servers, 1), nc = std::max(canary_servers, 1);
+  // The canary's share is wc·nc / (wc·nc + ws·ns) = percent/100.
+  long ws = static_cast<long>(100 - percent) * nc, wc = static_cast<long>(percent) * ns;
+  if (ws <= 0) return {0, 1};  // 100 %: the stable set leaves (its weight 0 drains it)
+  const long g = std::gcd(ws, wc);
+  ws /= g, wc /= g;
+  if (ws <= kMaxServerWeight && wc <= kMaxServerWeight) return {static_cast<int>(ws), static_cast<int>(wc)};
+  // Too fine for the range: the closest share any pair in it gives (smaller weights on a tie).
+  const double want = percent / 100.0;
+  SetWeights best{kMaxServerWeight, 1};
+  double best_error = 2;
+  for (int c = 1; c <= kMaxServerWeight; ++c) {
+    const double exact = static_cast<double>(c) * nc * (100 - percent) / (static_cast<double>(percent) * ns);
+    for (long s : {static_cast<long>(exact), static_cast<long>(exact) + 1}) {
+      s = std::clamp<long>(s, 1, kMaxServerWeight);
+      const double share = static_cast<double>(c) * nc / (static_cast<double>(c) * nc + static_cast<double>(s) * ns);
+      const double error = std::abs(share - want);
+      if (error < best_error - 1e-12) best_error = error, best = {static_cast<int>(s), c};
+    }
+  }
+  return best;
 }
 
 Status LocalReplicasActuator::verify(k8s::Client&, const json& written, const Position&, const Wait&) const {

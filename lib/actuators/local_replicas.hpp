@@ -33,6 +33,18 @@ class LocalReplicasActuator : public Actuator {
   plan::LocalTarget target_;
 };
 
+// The load balancer's per-server weights that send `percent` % of requests to the canary set
+// (blueGreen): each stable server gets `stable`, each canary server `canary`. Exact when the
+// reduced ratio fits; otherwise the pair closest to `percent` within 1..kMaxServerWeight, the
+// range HAProxy accepts (its `weight` and `set server ... weight` take 0 to 256; nginx has no
+// limit but the same weights serve it).
+inline constexpr int kMaxServerWeight = 256;
+struct SetWeights {
+  int stable = 1;
+  int canary = 1;
+};
+SetWeights split_weights(int stable_servers, int canary_servers, int percent);
+
 std::unique_ptr<ObjectHost> make_local_host(const plan::Plan& plan, const HostContext& context);
 
 }  // namespace rollout::actuators

@@ -21,15 +21,29 @@ std::string new_id() {
   return format_rfc3339(std::chrono::system_clock::now()) + "-" + std::to_string(rng() % 1000000);
 }
 
+Error ended(const std::string& name, const char* verb, Phase phase) {
+  return make_error(ErrorKind::invalid,
+                    fmt::format("cannot {} rollout {}: its last run already ended ({})", verb, name, to_string(phase)));
+}
+
 Result<StateSnapshot> active(StateStore& store, const std::string& name, const char* verb) {
   auto snap = store.read();
   if (!snap.ok()) return snap.error();
   if (!snap->exists || !snap->state)
     return make_error(ErrorKind::not_found, fmt::format("no rollout {} ({} not found)", name, store.where()));
-  if (is_terminal(snap->state->phase))
-    return make_error(ErrorKind::invalid, fmt::format("cannot {} rollout {}: its last run already ended ({})", verb,
-                                                      name, to_string(snap->state->phase)));
+  if (is_terminal(snap->state->phase)) return ended(name, verb, snap->state->phase);
   return snap;
+}
+
+// Writes a request only while the run is live, judged on the same read as the write: a request
+// that races the run's end is refused (and says so), never acknowledged and then ignored.
+template <typename Change>
+Status request(StateStore& store, const std::string& name, const char* verb, Change change) {
+  return store.update_control([&](const std::optional<RolloutState>& state, ControlRequests& c) -> Status {
+    if (state && is_terminal(state->phase)) return ended(name, verb, state->phase);
+    change(state, c);
+    return ok_status();
+  });
 }
 
 std::string hand_over_note(bool driven, const std::string& name) {
@@ -55,8 +69,10 @@ Result<StateSnapshot> read_rollout(StateStore& store, const std::string& name) {
 Result<ControlResult> promote_rollout(StateStore& store, const std::string& name, bool full) {
   auto snap = active(store, name, "promote");
   if (!snap.ok()) return snap.error();
-  auto s = store.update_control([&](ControlRequests& c) {
+  auto s = request(store, name, "promote", [&](const auto&, ControlRequests& c) {
     c.promote_id = new_id();
+    // The step its sender saw, not the step as of the write: a promote that crossed another one
+    // ends the pause it was meant for, not the next one (run_control_test.cpp).
     c.promote_step = snap->state ? snap->state->step : -1;
     c.promote_full = full;
   });
@@ -69,7 +85,7 @@ Result<ControlResult> promote_rollout(StateStore& store, const std::string& name
 Result<ControlResult> pause_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "pause");
   if (!snap.ok()) return snap.error();
-  auto s = store.update_control([](ControlRequests& c) {
+  auto s = request(store, name, "pause", [](const auto&, ControlRequests& c) {
     c.paused = true;
     c.paused_by = requester();
   });
@@ -81,7 +97,7 @@ Result<ControlResult> pause_rollout(StateStore& store, const std::string& name) 
 Result<ControlResult> resume_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "resume");
   if (!snap.ok()) return snap.error();
-  auto s = store.update_control([](ControlRequests& c) {
+  auto s = request(store, name, "resume", [](const auto&, ControlRequests& c) {
     c.paused = false;
     c.resume_id = new_id();
   });
@@ -96,7 +112,7 @@ Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, 
   if (!snap.ok()) return snap.error();
   const std::string by = requester();
   if (store.driven(*snap)) {
-    auto s = store.update_control([&](ControlRequests& c) {
+    auto s = request(store, name, "abort", [&](const auto&, ControlRequests& c) {
       c.abort = true;
       c.abort_by = by;
     });
@@ -120,6 +136,11 @@ Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, 
   if (!fresh.ok() || !fresh->state) {
     (void)store.release(me);
     return fresh.ok() ? Result<ControlResult>(make_error(ErrorKind::internal, "the state vanished")) : fresh.error();
+  }
+  // It may have ended since the first read (its apply finished, or another abort won the lock).
+  if (is_terminal(fresh->state->phase)) {
+    (void)store.release(me);
+    return ended(name, "abort", fresh->state->phase);
   }
   RolloutState state = *fresh->state;
   auto exec = make_executor(ExecMode::apply, **host);

@@ -166,7 +166,10 @@ Result<bool> Run::start_or_resume() {
   outline_state();
   if (auto s = preflight_gates(); !s.ok()) return s.error();
   // Requests meant for an earlier run must not steer this one.
-  if (auto s = store_->update_control([](ControlRequests& c) { c = ControlRequests{}; }); !s.ok()) return s.error();
+  if (auto s = store_->update_control([](const auto&, ControlRequests& c) {
+        c = ControlRequests{};
+        return ok_status();
+      }); !s.ok()) return s.error();
   state_.phase = Phase::Progressing;
   if (auto s = save(); !s.ok()) return s.error();
   emit(EventType::run_started, fmt::format("rollout {}: {} steps, run {}", plan_.name, steps_.size(), state_.run_id),

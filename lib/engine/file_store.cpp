@@ -226,12 +226,17 @@ Result<std::string> FileStore::kept_plan(const std::string& hash) const {
   return read_file(path((".plan-" + hash + ".yaml").c_str()));
 }
 
-Status FileStore::update_control(const std::function<void(ControlRequests&)>& change) {
+// The state file is written by the driver without the control lock: `change` judges the state as
+// it was just before the request is written.
+Status FileStore::update_control(const ControlChange& change) {
   if (auto s = ensure_dir(); !s.ok()) return s;
   ScopedFlock guard(path(".control.lock"));
   if (!guard.ok()) return io_error("cannot lock", path(".control.lock"));
   ControlRequests c = control_from_json(read_json(path(".control.json"), json::object()));
-  change(c);
+  std::optional<RolloutState> state;
+  if (const json j = read_json(state_path_, nullptr); !j.is_null())
+    if (auto decoded = state_from_json(j); decoded.ok()) state = std::move(*decoded);
+  if (auto s = change(state, c); !s.ok()) return s;
   return write_atomically(path(".control.json"), to_json(c).dump() + "\n");
 }
 

@@ -33,7 +33,7 @@ class FileStore : public StateStore {
   Status release(const LockHolder& me) override;
   Status save(RolloutState& state, const LockHolder& me) override;
   Status append_history(const RunRecord& record) override;
-  Status update_control(const std::function<void(ControlRequests&)>& change) override;
+  Status update_control(const ControlChange& change) override;
   Status watch(const std::function<bool()>& should_stop,
                const std::function<void(const StateSnapshot&)>& on_change) override;
   // The plan text of a run, kept beside its state as `<name>.plan-<hash>.yaml` (mode 0600: a

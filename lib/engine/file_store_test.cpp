@@ -121,8 +121,14 @@ TEST_CASE("file store: control requests from another process reach a watching ap
                       });
   });
   // Both requesters read-modify-write: neither loses the other's request.
-  std::thread pauser([&] { REQUIRE(other.update_control([](ControlRequests& c) { c.paused = true; }).ok()); });
-  REQUIRE(other.update_control([](ControlRequests& c) { c.promote_id = "p1"; }).ok());
+  std::thread pauser([&] { REQUIRE(other.update_control([](const auto&, ControlRequests& c) {
+      c.paused = true;
+      return ok_status();
+    }).ok()); });
+  REQUIRE(other.update_control([](const auto&, ControlRequests& c) {
+    c.promote_id = "p1";
+    return ok_status();
+  }).ok());
   pauser.join();
   // inotify wakes the watch; the bound is generous for a loaded machine.
   for (int i = 0; i < 100 && !promoted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));

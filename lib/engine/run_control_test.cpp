@@ -49,3 +49,101 @@ TEST_CASE("Run: promote --full sent at an earlier step still skips to the end", 
   CHECK(f.events.of(EventType::object_patched).size() == 3);  // 10%, 50%, the finish
   CHECK(f.weights() == kFinished);
 }
+
+namespace {
+
+// A second terminal whose read is the one it made while the run was paused; by the time it
+// writes its request, the run has ended (the race concurrency_e2e met: an abort and two
+// promotes at once, the second promote started after the abort had ended the run).
+struct ReadBeforeTheEnd : StateStore {
+  StateStore& inner;
+  StateSnapshot seen;
+  ReadBeforeTheEnd(StateStore& s, StateSnapshot snap) : inner(s), seen(std::move(snap)) {}
+  std::string where() const override { return inner.where(); }
+  bool first = true;
+  // The first read is the one from before the end; any later one (abort's, once it holds the
+  // lock) sees the store as it is.
+  Result<StateSnapshot> read() override {
+    if (!std::exchange(first, false)) return inner.read();
+    return seen;
+  }
+  Status acquire(const LockHolder& me) override { return inner.acquire(me); }
+  bool driven(const StateSnapshot& s) const override { return inner.driven(s); }
+  Status release(const LockHolder& me) override { return inner.release(me); }
+  Status save(RolloutState& state, const LockHolder& me) override { return inner.save(state, me); }
+  Status append_history(const RunRecord& r) override { return inner.append_history(r); }
+  Status update_control(const ControlChange& change) override { return inner.update_control(change); }
+  Status watch(const std::function<bool()>& should_stop,
+               const std::function<void(const StateSnapshot&)>& on_change) override {
+    return inner.watch(should_stop, on_change);
+  }
+};
+
+}  // namespace
+
+// Before, such a request was written to the ended run's store and the command said "promoted"
+// (exit 0) although nothing would ever act on it. Both stores judge the phase on the read their
+// write is guarded by (the ConfigMap by its resourceVersion).
+TEST_CASE("Run: a promote, pause, resume or abort that races the run's end is refused, not acknowledged",
+          "[run][concurrency]") {
+  for (const bool in_cluster : {false, true}) {
+    INFO((in_cluster ? "ConfigMap store" : "file store"));
+    RunFixture f;
+    std::unique_ptr<ConfigMapStore> cm;
+    if (in_cluster) {
+      f.seams.store = nullptr;  // the engine's own ConfigMapStore on the sandbox
+      cm = std::make_unique<ConfigMapStore>(*f.cluster.client, f.cluster.ns, kName, f.clock);
+    }
+    StateStore& terminal = in_cluster ? static_cast<StateStore&>(*cm) : f.terminal;
+    std::optional<StateSnapshot> seen;
+    f.events.on_event = [&](const Event& e) {
+      if (e.type != EventType::paused || e.data.value("reason", "") != to_string(PauseReason::pause_step)) return;
+      auto snap = terminal.read();
+      REQUIRE(snap.ok());
+      if (!seen) seen = *snap;
+      REQUIRE(promote_rollout(terminal, kName, false).ok());
+    };
+    CHECK(f.apply_ok().outcome == Outcome::succeeded);
+    REQUIRE(seen);
+    REQUIRE(seen->state->phase == Phase::Paused);
+    REQUIRE(terminal.driven(*seen));  // the late requester saw an apply running
+
+    ReadBeforeTheEnd late(terminal, *seen);
+    auto before = terminal.read();
+    REQUIRE(before.ok());
+    RecordingSink events;
+    auto no_host = []() -> Result<actuators::ObjectHost*> {
+      return make_error(ErrorKind::internal, "an abort of a driven run needs no host");
+    };
+    const std::vector<std::pair<std::string, Result<ControlResult>>> requests = {
+        {"promote", promote_rollout(late, kName, false)},
+        {"pause", pause_rollout(late, kName)},
+        {"resume", resume_rollout(late, kName)},
+        {"abort", abort_rollout(late, kName, no_host, events, f.clock)},
+    };
+    for (const auto& [verb, r] : requests) {
+      INFO(verb);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().kind == ErrorKind::invalid);
+      CHECK_THAT(r.error().message, Catch::Contains("cannot " + verb + " rollout " + std::string(kName)) &&
+                                        Catch::Contains("already ended (Succeeded)"));
+    }
+    // An abort that saw no apply running takes the lock and rolls back by itself: the run it
+    // read has ended by the time it holds the lock, so it leaves the finished route alone.
+    StateSnapshot undriven = *seen;
+    undriven.lock.reset();
+    ReadBeforeTheEnd late_alone(terminal, undriven);
+    REQUIRE_FALSE(terminal.driven(undriven));
+    actuators::ClusterHost cluster(*f.cluster.client);
+    auto alone = abort_rollout(
+        late_alone, kName, [&]() -> Result<actuators::ObjectHost*> { return &cluster; }, events, f.clock);
+    REQUIRE_FALSE(alone.ok());
+    CHECK_THAT(alone.error().message, Catch::Contains("cannot abort") && Catch::Contains("already ended (Succeeded)"));
+    auto after = terminal.read();
+    REQUIRE(after.ok());
+    CHECK(to_json(after->control) == to_json(before->control));  // nothing was written
+    CHECK(after->state->phase == Phase::Succeeded);
+    CHECK_FALSE(after->lock);
+    CHECK(f.weights() == kFinished);
+  }
+}

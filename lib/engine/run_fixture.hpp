@@ -123,7 +123,7 @@ struct FaultyStore : StateStore {
     return faults.take() ? inner.save(state, me) : refused();
   }
   Status append_history(const RunRecord& r) override { return faults.take() ? inner.append_history(r) : refused(); }
-  Status update_control(const std::function<void(ControlRequests&)>& change) override {
+  Status update_control(const ControlChange& change) override {
     return faults.take() ? inner.update_control(change) : refused();
   }
   Status watch(const std::function<bool()>& should_stop,

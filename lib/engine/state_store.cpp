@@ -222,7 +222,10 @@ Status ConfigMapStore::append_history(const RunRecord& record) {
   return conflict_error("could not record the run in ConfigMap " + config_map_);
 }
 
-Status ConfigMapStore::update_control(const std::function<void(ControlRequests&)>& change) {
+// The state and the requests share one ConfigMap, so the update is guarded by the resourceVersion
+// of the read that `change` judged: a request accepted for a running rollout cannot land on one
+// that ended in between.
+Status ConfigMapStore::update_control(const ControlChange& change) {
   auto r = resource();
   if (!r.ok()) return r.error();
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -230,7 +233,7 @@ Status ConfigMapStore::update_control(const std::function<void(ControlRequests&)
     if (!cm.ok()) return cm.error();
     json obj = *cm;
     ControlRequests c = control_from_json(parse_data(obj.value("data", json::object()), "control.json", {}));
-    change(c);
+    if (auto s = change(decode_state_config_map(obj).state, c); !s.ok()) return s;
     obj["data"]["control.json"] = to_json(c).dump();
     auto updated = client_.update(*r, ns_, obj);
     if (updated.ok()) return ok_status();

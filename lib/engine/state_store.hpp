@@ -27,6 +27,10 @@ struct LockHolder {
 
 LockHolder this_process_holder(Clock& clock = system_clock());
 
+// A change of the control requests, given the state as it is in the same read (empty: no run
+// recorded yet). A change that returns an error refuses: nothing is written.
+using ControlChange = std::function<Status(const std::optional<RolloutState>& state, ControlRequests& control)>;
+
 struct StateSnapshot {
   bool exists = false;
   std::string resource_version;
@@ -55,8 +59,9 @@ class StateStore {
   // Writes the state (and renews the lock's lease). Only the lock holder calls it.
   virtual Status save(RolloutState& state, const LockHolder& me) = 0;
   virtual Status append_history(const RunRecord& record) = 0;
-  // Read-modify-write of the control requests, safe against concurrent requesters.
-  virtual Status update_control(const std::function<void(ControlRequests&)>& change) = 0;
+  // Read-modify-write of the control requests, safe against concurrent requesters; `change`
+  // sees the state of the same read, so a request can be refused once the run has ended.
+  virtual Status update_control(const ControlChange& change) = 0;
   // Calls `on_change` with every new version until `should_stop` (checked at least every second).
   virtual Status watch(const std::function<bool()>& should_stop,
                        const std::function<void(const StateSnapshot&)>& on_change) = 0;
@@ -80,7 +85,7 @@ class ConfigMapStore : public StateStore {
   Status release(const LockHolder& me) override;
   Status save(RolloutState& state, const LockHolder& me) override;
   Status append_history(const RunRecord& record) override;
-  Status update_control(const std::function<void(ControlRequests&)>& change) override;
+  Status update_control(const ControlChange& change) override;
   Status watch(const std::function<bool()>& should_stop,
                const std::function<void(const StateSnapshot&)>& on_change) override;
 
