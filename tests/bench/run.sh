@@ -13,7 +13,7 @@
 # and, with --fuzz-build DIR (a build with the fuzzers) when tests/fuzz/run.sh exists, the fuzzers.
 # --short (CI, ctest bench_short): 100 routes, one repetition, short waits; writes
 # BUILD_DIR/BENCHMARKS-short.md, never docs/BENCHMARKS.md.
-# Each trial of kill_resume.sh takes about 10 s: the 200 of the full run add about 35 minutes;
+# Each trial of kill_resume.sh takes 5-10 s: the 200 of the full run add 16-35 minutes (16 on a quiet machine);
 # --kill-trials N changes the number (0: none).
 # Usage: tests/bench/run.sh BUILD_DIR [--short] [--out FILE] [--fuzz-build DIR] [--fuzz-seconds S]
 #                           [--kill-trials N]
