@@ -41,7 +41,7 @@ template <typename Change>
 Status request(StateStore& store, const std::string& name, const char* verb, Change change) {
   return store.update_control([&](const std::optional<RolloutState>& state, ControlRequests& c) -> Status {
     if (state && is_terminal(state->phase)) return ended(name, verb, state->phase);
-    change(state, c);
+    change(c);
     return ok_status();
   });
 }
@@ -69,7 +69,7 @@ Result<StateSnapshot> read_rollout(StateStore& store, const std::string& name) {
 Result<ControlResult> promote_rollout(StateStore& store, const std::string& name, bool full) {
   auto snap = active(store, name, "promote");
   if (!snap.ok()) return snap.error();
-  auto s = request(store, name, "promote", [&](const auto&, ControlRequests& c) {
+  auto s = request(store, name, "promote", [&](ControlRequests& c) {
     c.promote_id = new_id();
     // The step its sender saw, not the step as of the write: a promote that crossed another one
     // ends the pause it was meant for, not the next one (run_control_test.cpp).
@@ -85,7 +85,7 @@ Result<ControlResult> promote_rollout(StateStore& store, const std::string& name
 Result<ControlResult> pause_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "pause");
   if (!snap.ok()) return snap.error();
-  auto s = request(store, name, "pause", [](const auto&, ControlRequests& c) {
+  auto s = request(store, name, "pause", [](ControlRequests& c) {
     c.paused = true;
     c.paused_by = requester();
   });
@@ -97,7 +97,7 @@ Result<ControlResult> pause_rollout(StateStore& store, const std::string& name) 
 Result<ControlResult> resume_rollout(StateStore& store, const std::string& name) {
   auto snap = active(store, name, "resume");
   if (!snap.ok()) return snap.error();
-  auto s = request(store, name, "resume", [](const auto&, ControlRequests& c) {
+  auto s = request(store, name, "resume", [](ControlRequests& c) {
     c.paused = false;
     c.resume_id = new_id();
   });
@@ -112,7 +112,7 @@ Result<ControlResult> abort_rollout(StateStore& store, const std::string& name, 
   if (!snap.ok()) return snap.error();
   const std::string by = requester();
   if (store.driven(*snap)) {
-    auto s = request(store, name, "abort", [&](const auto&, ControlRequests& c) {
+    auto s = request(store, name, "abort", [&](ControlRequests& c) {
       c.abort = true;
       c.abort_by = by;
     });

@@ -108,21 +108,24 @@ TEST_CASE("Run: a promote, pause, resume or abort that races the run's end is re
     REQUIRE(seen->state->phase == Phase::Paused);
     REQUIRE(terminal.driven(*seen));  // the late requester saw an apply running
 
-    ReadBeforeTheEnd late(terminal, *seen);
     auto before = terminal.read();
     REQUIRE(before.ok());
     RecordingSink events;
     auto no_host = []() -> Result<actuators::ObjectHost*> {
       return make_error(ErrorKind::internal, "an abort of a driven run needs no host");
     };
+    // Each request from a terminal of its own, whose first read is the one from before the end.
+    ReadBeforeTheEnd late_promote(terminal, *seen), late_pause(terminal, *seen), late_resume(terminal, *seen),
+        late_abort(terminal, *seen);
     const std::vector<std::pair<std::string, Result<ControlResult>>> requests = {
-        {"promote", promote_rollout(late, kName, false)},
-        {"pause", pause_rollout(late, kName)},
-        {"resume", resume_rollout(late, kName)},
-        {"abort", abort_rollout(late, kName, no_host, events, f.clock)},
+        {"promote", promote_rollout(late_promote, kName, false)},
+        {"pause", pause_rollout(late_pause, kName)},
+        {"resume", resume_rollout(late_resume, kName)},
+        {"abort", abort_rollout(late_abort, kName, no_host, events, f.clock)},
     };
     for (const auto& [verb, r] : requests) {
       INFO(verb);
+      // The message of the write's own check, not of the first read's (which saw the run paused).
       REQUIRE_FALSE(r.ok());
       CHECK(r.error().kind == ErrorKind::invalid);
       CHECK_THAT(r.error().message, Catch::Contains("cannot " + verb + " rollout " + std::string(kName)) &&
